@@ -1,0 +1,173 @@
+"""Typed configuration: runtime settings from the environment, feeds from YAML.
+
+Settings people edit are data (``config/feeds.yml``), validated with messages that name the
+file, the entry and the field, so a typo never becomes a silent default.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from newsmon.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_FEEDS_FILE = PROJECT_ROOT / "config" / "feeds.yml"
+FEED_KINDS = ("auto", "rss", "atom", "jsonfeed", "newsml")
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,79}$")
+_LANG_RE = re.compile(r"^[a-z]{2,3}$")
+_VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime settings, read from ``NEWSMON_*`` environment variables."""
+
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/newsmon"
+    """NEWSMON_DATABASE_URL: libpq URL of the news database."""
+    feeds_file: str = str(DEFAULT_FEEDS_FILE)
+    """NEWSMON_FEEDS_FILE: the YAML file listing the feeds to poll."""
+    user_agent: str = "newsmon/0.1 (+https://github.com/newsmon/newsmon)"
+    """NEWSMON_USER_AGENT: sent with every request; put a contact address in it."""
+    connect_timeout: float = 10.0
+    """NEWSMON_CONNECT_TIMEOUT: seconds to open a connection."""
+    read_timeout: float = 30.0
+    """NEWSMON_READ_TIMEOUT: seconds to wait between two chunks of a response."""
+    max_body_bytes: int = 10_000_000
+    """NEWSMON_MAX_BODY_BYTES: a (decompressed) body larger than this is abandoned."""
+    max_redirects: int = 5
+    """NEWSMON_MAX_REDIRECTS: redirects followed per request."""
+    fetch_concurrency: int = 8
+    """NEWSMON_FETCH_CONCURRENCY: article pages fetched in parallel within one batch."""
+    batch_size: int = 100
+    """NEWSMON_BATCH_SIZE: feed entries processed per batch (one Airflow task each)."""
+    fetch_max_attempts: int = 3
+    """NEWSMON_FETCH_MAX_ATTEMPTS: tries for a page that fails transiently, across runs."""
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from ``env`` (default ``os.environ``); ``overrides`` win."""
+        env = dict(os.environ if env is None else env)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            key = "NEWSMON_" + f.name.upper()
+            if key not in env or env[key] == "":
+                continue
+            raw = env[key]
+            kind = type(getattr(cls, f.name))
+            try:
+                values[f.name] = kind(raw)
+            except ValueError:
+                raise ConfigError(f"environment variable {key}={raw!r}: expected {kind.__name__}") from None
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        settings = cls(**values)
+        for name in ("connect_timeout", "read_timeout", "max_body_bytes", "fetch_concurrency",
+                     "batch_size", "fetch_max_attempts"):
+            if getattr(settings, name) <= 0:
+                raise ConfigError(f"NEWSMON_{name.upper()} must be positive, got {getattr(settings, name)}")
+        return settings
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    """One feed to poll (one row of ``sources``)."""
+
+    name: str
+    url: str
+    kind: str = "auto"
+    language: str | None = None
+    enabled: bool = True
+    tags: tuple[str, ...] = field(default_factory=tuple)
+    fetch_pages: bool = True
+
+    def as_config(self) -> dict[str, Any]:
+        """The JSON stored in ``sources.config``."""
+        return {"kind": self.kind, "language": self.language, "enabled": self.enabled,
+                "tags": list(self.tags), "fetch_pages": self.fetch_pages}
+
+
+_FEED_FIELDS = {f.name for f in fields(FeedConfig)}
+
+
+def _expand(value: str, where: str, env: dict[str, str]) -> str:
+    def repl(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in env:
+            raise ConfigError(f"{where}: environment variable ${{{name}}} is not set")
+        return env[name].rstrip("/")
+
+    return _VAR_RE.sub(repl, value)
+
+
+def parse_feeds(data: Any, source: str = "<feeds>", env: dict[str, str] | None = None) -> list[FeedConfig]:
+    """Validate parsed YAML ``data`` and return the feeds; errors name ``source``, entry and field."""
+    env = dict(os.environ if env is None else env)
+    if not isinstance(data, dict) or "feeds" not in data:
+        raise ConfigError(f"{source}: expected a mapping with a 'feeds:' list at the top")
+    unknown_top = set(data) - {"feeds"}
+    if unknown_top:
+        raise ConfigError(f"{source}: unknown top-level key(s) {sorted(unknown_top)}; only 'feeds'")
+    items = data["feeds"]
+    if not isinstance(items, list):
+        raise ConfigError(f"{source}: 'feeds' must be a list, got {type(items).__name__}")
+    feeds: list[FeedConfig] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        where = f"{source}: feeds[{index}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{where}: expected a mapping with name and url, got {type(item).__name__}")
+        if isinstance(item.get("name"), str):
+            where += f" (name {item['name']!r})"
+        unknown = set(item) - _FEED_FIELDS
+        if unknown:
+            raise ConfigError(f"{where}: unknown field(s) {sorted(unknown)}; allowed: {sorted(_FEED_FIELDS)}")
+        for required in ("name", "url"):
+            if not isinstance(item.get(required), str) or not item[required].strip():
+                raise ConfigError(f"{where}: field '{required}' is required and must be a non-empty string")
+        name = item["name"].strip()
+        if not _NAME_RE.match(name):
+            raise ConfigError(f"{where}: field 'name': use lowercase letters, digits, '.', '_' or '-' "
+                              f"(at most 80), got {name!r}")
+        if name in seen:
+            raise ConfigError(f"{where}: field 'name': duplicate of feeds[{seen[name]}]")
+        seen[name] = index
+        url = _expand(item["url"].strip(), f"{where}: field 'url'", env)
+        if not re.match(r"^https?://[^/\s]+", url):
+            raise ConfigError(f"{where}: field 'url': must be an http:// or https:// URL, got {url!r}")
+        kind = item.get("kind", "auto")
+        if kind not in FEED_KINDS:
+            raise ConfigError(f"{where}: field 'kind': must be one of {list(FEED_KINDS)}, got {kind!r}")
+        language = item.get("language")
+        if language is not None and (not isinstance(language, str) or not _LANG_RE.match(language)):
+            raise ConfigError(f"{where}: field 'language': an ISO 639 code such as 'fr', got {language!r}")
+        for flag in ("enabled", "fetch_pages"):
+            if flag in item and not isinstance(item[flag], bool):
+                raise ConfigError(f"{where}: field '{flag}': must be true or false, got {item[flag]!r}")
+        tags = item.get("tags", [])
+        if not isinstance(tags, list) or not all(isinstance(t, str) and t for t in tags):
+            raise ConfigError(f"{where}: field 'tags': must be a list of strings, got {tags!r}")
+        feeds.append(FeedConfig(name=name, url=url, kind=kind, language=language,
+                                enabled=item.get("enabled", True), tags=tuple(tags),
+                                fetch_pages=item.get("fetch_pages", True)))
+    return feeds
+
+
+def load_feeds(path: str | Path, env: dict[str, str] | None = None) -> list[FeedConfig]:
+    """Read and validate a feeds YAML file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: feeds file not found (set NEWSMON_FEEDS_FILE)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+    return parse_feeds(data, str(path), env)

@@ -1,0 +1,40 @@
+"""Exact deduplication: a hash of normalized text identifies the same text under any URL.
+
+Normalization removes what copies of one dispatch differ by without changing a word:
+case, Unicode forms, typographic quotes, dashes, apostrophes and white space.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+_TYPOGRAPHY = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"', "\u2033": '"',
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-",
+    "\u2212": "-", "\u00ad": None, "\u200b": None, "\ufeff": None,
+})
+_SPACE_RE = re.compile(r"\s+")
+_SPACED_PUNCT_RE = re.compile(r"\s*([^\w\s])\s*")
+MIN_HASHABLE_CHARS = 40
+
+
+def normalize_text(text: str) -> str:
+    """Fold ``text`` to the form compared by the exact-duplicate hash."""
+    text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHY).casefold()
+    text = _SPACE_RE.sub(" ", text).strip()
+    # French typography puts a (narrow) space before ; : ! ? and inside quotes: spacing around
+    # punctuation is not part of the text.
+    return _SPACED_PUNCT_RE.sub(r"\1", text)
+
+
+def content_hash(text: str | None) -> str | None:
+    """SHA-256 (hex) of the normalized text, or None when too short to identify a story."""
+    if not text:
+        return None
+    normalized = normalize_text(text)
+    if len(normalized) < MIN_HASHABLE_CHARS:
+        return None
+    return hashlib.sha256(normalized.encode("utf-8")).hexdigest()

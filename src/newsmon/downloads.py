@@ -1,0 +1,145 @@
+"""HTTP edge: the only module that talks to the network.
+
+Timeouts, a User-Agent, a cap on the decompressed body, gzip, conditional GET and redirects
+handled one by one (so each target is checked). Failures raise :class:`FetchError`, marked
+transient (retry later) or permanent (record and move on).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+import httpx
+
+from newsmon.config import Settings
+from newsmon.errors import FetchError
+
+log = logging.getLogger(__name__)
+_REDIRECTS = {301, 302, 303, 307, 308}
+_TRANSIENT_STATUS = {408, 425, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524}
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """A completed HTTP exchange (2xx or 304)."""
+
+    url: str  # final URL after redirects
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def etag(self) -> str | None:
+        return self.headers.get("etag")
+
+    @property
+    def last_modified(self) -> str | None:
+        return self.headers.get("last-modified")
+
+
+class Fetcher:
+    """A reusable, thread-safe HTTP client configured from :class:`Settings`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._client = httpx.Client(
+            follow_redirects=False,
+            timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+            headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+            limits=httpx.Limits(max_connections=max(4, settings.fetch_concurrency * 2)),
+            trust_env=False,
+        )
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+    def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
+              accept: str = "*/*") -> FetchResult:
+        """GET ``url``, following up to ``max_redirects`` redirects; conditional when
+        validators are given. Raises FetchError on any failure."""
+        headers = {"Accept": accept}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        seen: list[str] = []
+        current = url
+        for _ in range(self.settings.max_redirects + 1):
+            if not current.lower().startswith(("http://", "https://")):
+                raise FetchError(f"refused URL scheme (only http and https): {current[:200]}",
+                                 transient=False)
+            if current in seen:
+                raise FetchError(f"redirect loop: {' -> '.join([*seen, current])[:500]}",
+                                 transient=False)
+            seen.append(current)
+            result = self._get_once(current, headers)
+            if isinstance(result, FetchResult):
+                return result
+            current = result  # a redirect target
+        raise FetchError(f"too many redirects (more than {self.settings.max_redirects}) from {url}",
+                         transient=False)
+
+    def _get_once(self, url: str, headers: dict[str, str]) -> FetchResult | str:
+        cap = self.settings.max_body_bytes
+        try:
+            with self._client.stream("GET", url, headers=headers) as response:
+                status = response.status_code
+                if status in _REDIRECTS:
+                    location = response.headers.get("location")
+                    if not location:
+                        raise FetchError(f"HTTP {status} redirect without a Location header",
+                                         transient=False, status=status)
+                    return urljoin(url, location)
+                if status == 304:
+                    return FetchResult(url=url, status=304, headers=_lower(response.headers))
+                if status >= 400:
+                    raise _status_error(status, response.headers.get("retry-after"))
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > cap:
+                    raise FetchError(f"response too large: Content-Length {declared} bytes exceeds "
+                                     f"the {cap}-byte limit", transient=False, status=status)
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in response.iter_bytes():  # decompressed: the cap also stops gzip bombs
+                    size += len(chunk)
+                    if size > cap:
+                        raise FetchError(f"response too large: more than {cap} bytes (after "
+                                         "decompression); download abandoned",
+                                         transient=False, status=status)
+                    chunks.append(chunk)
+                return FetchResult(url=url, status=status, body=b"".join(chunks),
+                                   headers=_lower(response.headers))
+        except FetchError:
+            raise
+        except httpx.TimeoutException as exc:
+            raise FetchError(f"timed out ({type(exc).__name__}) fetching {url}", transient=True) from None
+        except httpx.DecodingError as exc:
+            raise FetchError(f"could not decode the response body: {exc}", transient=False) from None
+        except (httpx.TransportError, httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+            message = str(exc) or type(exc).__name__
+            transient = isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError)
+            raise FetchError(f"connection failed: {message}", transient=transient) from None
+
+
+def _lower(headers: httpx.Headers) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items()}
+
+
+def _status_error(status: int, retry_after: str | None) -> FetchError:
+    transient = status in _TRANSIENT_STATUS or status >= 500
+    message = f"HTTP {status}"
+    if retry_after:
+        message += f" (Retry-After: {retry_after})"
+    return FetchError(message, transient=transient, status=status)

@@ -1,0 +1,108 @@
+"""Article extraction from HTML with trafilatura. Pure: takes bytes or text, never downloads."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import trafilatura
+
+from newsmon.language import normalize_language_code
+from newsmon.timeparse import parse_datetime
+
+log = logging.getLogger(__name__)
+MIN_TEXT_CHARS = 200
+"""Extracted text shorter than this is not an article body (video page, teaser, paywall)."""
+_HTML_LANG_RE = re.compile(rb"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)?)",
+                           re.IGNORECASE)
+_DATE_PARAMS = {"extensive_search": False, "original_date": True,
+                "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
+
+
+@dataclass(frozen=True)
+class ExtractedArticle:
+    """What a page yields: body text and the metadata it states about itself."""
+
+    text: str
+    title: str | None
+    author: str | None
+    published_at: datetime | None
+    language: str | None  # declared by the page (<html lang>), not detected
+    canonical_url: str | None
+
+
+def declared_html_language(html: bytes | str) -> str | None:
+    """The language in ``<html lang="...">``, if the page states one."""
+    head = html[:20000] if isinstance(html, bytes) else html[:20000].encode("utf-8", "replace")
+    match = _HTML_LANG_RE.search(head)
+    return normalize_language_code(match.group(1).decode("ascii")) if match else None
+
+
+def _strip_leading_title(text: str, title: str | None) -> str:
+    """trafilatura keeps an in-article ``<h1>`` as the first line; the title is stored apart."""
+    if not title:
+        return text
+    first, _, rest = text.partition("\n")
+    return rest.lstrip("\n") if first.strip() == title.strip() and rest.strip() else text
+
+
+def extract_article(html: bytes | str, url: str | None = None) -> ExtractedArticle | None:
+    """Extract the main text and metadata of a news page.
+
+    Returns None when the page holds no article body (too short, not HTML, unparsable);
+    the caller then falls back to the feed's own content.
+    """
+    if not html:
+        return None
+    try:
+        doc = trafilatura.bare_extraction(
+            html, url=url, with_metadata=True, include_comments=False, fast=True,
+            date_extraction_params=_DATE_PARAMS)
+    except Exception as exc:  # trafilatura/lxml raise many types on hostile markup
+        log.warning("extraction failed for %s: %s", url, exc)
+        return None
+    if doc is None or not doc.text:
+        return None
+    text = _strip_leading_title(doc.text.strip(), doc.title)
+    if len(text) < MIN_TEXT_CHARS:
+        return None
+    return ExtractedArticle(
+        text=text,
+        title=(doc.title or "").strip() or None,
+        author=(doc.author or "").strip() or None,
+        published_at=parse_datetime(doc.date),
+        language=declared_html_language(html),
+        canonical_url=doc.url if doc.url and doc.url.startswith(("http://", "https://")) else None,
+    )
+
+
+_BLOCK_TAGS = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
+               "tr", "section", "article", "header", "footer", "pre", "ul", "ol", "table",
+               "figure", "figcaption", "dd", "dt"}
+_BLANKS_RE = re.compile(r"[ \t\u00a0]*\n[\s\u00a0]*")
+_SPACES_RE = re.compile(r"[ \t\u00a0]+")
+
+
+def fragment_text(fragment: str | None) -> str:
+    """Plain text of an HTML fragment (a feed summary or ``content:encoded``), one line per
+    block element. Text without markup is returned with white space tidied."""
+    if not fragment or not fragment.strip():
+        return ""
+    if "<" not in fragment:
+        return _SPACES_RE.sub(" ", _BLANKS_RE.sub("\n", fragment)).strip()
+    import lxml.html  # lxml is a trafilatura dependency
+
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except Exception:  # lxml.etree.ParserError and friends on hostile markup
+        return _SPACES_RE.sub(" ", re.sub(r"<[^>]+>", " ", fragment)).strip()
+    for bad in root.xpath("//script|//style|//noscript"):
+        bad.drop_tree()
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.tag.lower() in _BLOCK_TAGS:
+            element.tail = "\n" + (element.tail or "")
+    text = root.text_content()
+    lines = (_SPACES_RE.sub(" ", line).strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
