@@ -1,0 +1,7 @@
+"""``python -m newsmon``."""
+
+import sys
+
+from newsmon.cli import main
+
+sys.exit(main())

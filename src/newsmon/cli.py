@@ -1,0 +1,171 @@
+"""The ``newsmon`` command line: every pipeline stage without Airflow."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from newsmon.errors import NewsmonError
+
+if TYPE_CHECKING:
+    from newsmon.config import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from newsmon.config import Settings
+
+    return Settings.from_env(database_url=getattr(args, "database_url", None),
+                             feeds_file=getattr(args, "feeds", None))
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from newsmon.migrate import migrate, status
+
+    settings = _settings(args)
+    if args.status:
+        for version, name, applied in status(settings.database_url):
+            print(f"{version}  {'applied' if applied else 'pending'}  {name}")
+        return 0
+    applied = migrate(settings.database_url)
+    print(f"applied {len(applied)} migration(s): {', '.join(applied)}" if applied
+          else "database schema is up to date")
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from newsmon.pipeline import ingest_once
+
+    counts = ingest_once(_settings(args))
+    print(json.dumps(counts, indent=2))
+    return 0
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from newsmon.documents import DocumentError, iter_files, read_document
+
+    failures = 0
+    for path in iter_files(args.files):
+        try:
+            doc = read_document(path)
+        except DocumentError as exc:
+            failures += 1
+            record = {"path": str(path), "error": str(exc)}
+        else:
+            record = {"path": doc.path, "kind": doc.kind, "title": doc.title,
+                      "text_length": len(doc.text), "language": doc.language.language,
+                      "language_probability": doc.language.probability, "published": doc.published}
+        if args.json:
+            print(json.dumps(record, ensure_ascii=False), flush=False)
+        elif "error" in record:
+            print(f"{record['path']}: ERROR {record['error']}")
+        else:
+            print(f"{record['path']}: {record['language']} ({record['language_probability']}) "
+                  f"{record['text_length']} chars, published {record['published'] or '?'}: "
+                  f"{record['title'] or '(no title)'}")
+    if failures:
+        print(f"{failures} file(s) could not be analyzed", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from newsmon.importer import import_paths
+
+    report = import_paths(_settings(args), args.paths, progress=not args.no_progress)
+    for path, reason in report.rejected:
+        print(f"rejected {path}: {reason}", file=sys.stderr)
+    print(f"{report.files} file(s): {report.articles_new} new article(s), {report.articles_updated} "
+          f"updated, {report.duplicates} already stored, {len(report.rejected)} rejected")
+    return 1 if report.rejected else 0
+
+
+def cmd_feeds(args: argparse.Namespace) -> int:
+    from newsmon.reports import print_feed_health
+
+    print_feed_health(_settings(args).database_url)
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from newsmon.reports import print_run_summary
+
+    print_run_summary(_settings(args).database_url, dag_id=args.dag_id, newest=args.newest)
+    return 0
+
+
+def cmd_serve_samples(args: argparse.Namespace) -> int:
+    import time
+
+    from newsmon.samplesite import SampleSite
+
+    with SampleSite(port=args.port) as site:
+        print(f"serving samples/site at {site.base_url} (Ctrl-C to stop)", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsmon", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress (INFO)")
+    parser.add_argument("--database-url", help="overrides NEWSMON_DATABASE_URL")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("migrate", help="apply pending SQL migrations from sql/")
+    p.add_argument("--status", action="store_true", help="list migrations and whether applied")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("ingest", help="run the whole ingest pipeline once, without Airflow")
+    p.add_argument("--feeds", help="feeds YAML file (overrides NEWSMON_FEEDS_FILE)")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("analyze", help="analyze local HTML/text files (no database needed)")
+    p.add_argument("files", nargs="+", help="files or folders")
+    p.add_argument("--json", action="store_true", help="one JSON object per file, one per line")
+    p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("import", help="load local HTML/text files or folders into the database")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("feeds", help="feed health at a glance")
+    p.set_defaults(func=cmd_feeds)
+
+    p = sub.add_parser("summary", help="the last run's counts and the newest articles")
+    p.add_argument("--dag-id", default=None, help="only runs of this DAG")
+    p.add_argument("--newest", type=int, default=10, help="how many newest articles to list")
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("serve-samples", help="serve the bundled demo site over HTTP on 127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.set_defaults(func=cmd_serve_samples)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except NewsmonError as exc:
+        print(f"newsmon: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        import psycopg2
+
+        if isinstance(exc, psycopg2.Error):
+            print(f"newsmon: database error: {str(exc).strip()}", file=sys.stderr)
+            return 3
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""Find or start a PostgreSQL server for the demo and the tests.
+
+Order: an explicit URL; else the server on 127.0.0.1:5432 if one answers; else a throwaway
+cluster under ``.local/pgdata`` started from the PostgreSQL binaries (as the ``postgres``
+user when running as root, since ``initdb`` refuses root).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg2
+from psycopg2 import sql
+
+from newsmon.config import PROJECT_ROOT
+
+DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+LOCAL_DIR = PROJECT_ROOT / ".local"
+
+
+def server_answers(url: str, timeout: int = 3) -> bool:
+    """True when a connection to ``url`` succeeds."""
+    try:
+        psycopg2.connect(url, connect_timeout=timeout).close()
+        return True
+    except psycopg2.Error:
+        return False
+
+
+def _bindir() -> Path:
+    found = shutil.which("pg_ctl")
+    if found:
+        return Path(os.path.realpath(found)).parent
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), reverse=True)
+    if candidates:
+        return Path(candidates[0]).parent
+    raise RuntimeError("no PostgreSQL server answers on 127.0.0.1:5432 and no PostgreSQL binaries "
+                       "(pg_ctl, initdb) were found: install the 'postgresql' package or set "
+                       "NEWSMON_DATABASE_URL")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _run_as_owner(args: list[str], owner: str | None) -> None:
+    command = ["runuser", "-u", owner, "--", *args] if owner else args
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def start_local_cluster(base: Path = LOCAL_DIR) -> str:
+    """Start (creating if needed) a private cluster under ``base``; return its server URL."""
+    bindir = _bindir()
+    data = base / "pgdata"
+    port_file = base / "pgport"
+    owner = "postgres" if os.geteuid() == 0 else None
+    base.mkdir(parents=True, exist_ok=True)
+    if port_file.exists():
+        url = f"postgresql://postgres@127.0.0.1:{port_file.read_text().strip()}/postgres"
+        if server_answers(url):
+            return url
+    if not (data / "PG_VERSION").exists():
+        data.mkdir(parents=True, exist_ok=True)
+        if owner:
+            shutil.chown(base, owner)
+            shutil.chown(data, owner)
+        _run_as_owner([str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
+                       "-E", "UTF8", "--locale=C.UTF-8"], owner)
+    port = _free_port()
+    log_file = base / "postgres.log"
+    if owner and not log_file.exists():
+        log_file.touch()
+        shutil.chown(log_file, owner)
+    _run_as_owner([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log_file), "-w", "-t", "60",
+                   "-o", f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off", "start"],
+                  owner)
+    port_file.write_text(str(port))
+    url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    for _ in range(50):
+        if server_answers(url):
+            return url
+        time.sleep(0.2)
+    raise RuntimeError(f"started a local PostgreSQL under {data} but it does not answer; see {log_file}")
+
+
+def stop_local_cluster(base: Path = LOCAL_DIR) -> None:
+    """Stop the private cluster, if one runs."""
+    data = base / "pgdata"
+    if (data / "postmaster.pid").exists():
+        owner = "postgres" if os.geteuid() == 0 else None
+        _run_as_owner([str(_bindir() / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"], owner)
+
+
+def find_server() -> str:
+    """A maintenance URL (database ``postgres``) of a server we may create databases on."""
+    explicit = os.environ.get("NEWSMON_PG_SERVER_URL")
+    if explicit:
+        return explicit
+    if server_answers(DEFAULT_SERVER):
+        return DEFAULT_SERVER
+    return start_local_cluster()
+
+
+def with_database(server_url: str, dbname: str) -> str:
+    """``server_url`` pointing at database ``dbname``."""
+    parts = urlsplit(server_url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + dbname, parts.query, ""))
+
+
+def create_database(server_url: str, dbname: str, *, drop_first: bool = False) -> str:
+    """Create ``dbname`` on the server if missing; return its URL."""
+    conn = psycopg2.connect(server_url, connect_timeout=10)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            if drop_first:
+                cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,))
+            if cur.fetchone() is None:
+                cur.execute(sql.SQL("CREATE DATABASE {} ENCODING 'UTF8' TEMPLATE template0").format(
+                    sql.Identifier(dbname)))
+    finally:
+        conn.close()
+    return with_database(server_url, dbname)
+
+
+def drop_database(server_url: str, dbname: str) -> None:
+    conn = psycopg2.connect(server_url, connect_timeout=10)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+    finally:
+        conn.close()

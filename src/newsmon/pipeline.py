@@ -1,0 +1,301 @@
+"""The ingest pipeline as plain functions: each is one Airflow task, and together
+(:func:`ingest_once`) they run the whole job without Airflow.
+
+Feed and page failures are recorded on the rows they concern and the run goes on; only
+database errors propagate, so that the task fails and Airflow retries it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from newsmon import store
+from newsmon.config import FeedConfig, Settings, load_feeds
+from newsmon.db import transaction
+from newsmon.deduplication import content_hash
+from newsmon.downloads import Fetcher, FetchResult
+from newsmon.errors import FetchError
+from newsmon.extraction import ExtractedArticle, extract_article
+from newsmon.feeds import parse_feed
+from newsmon.language import detect_language
+
+log = logging.getLogger(__name__)
+FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, "
+               "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5")
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+
+
+@dataclass
+class PollOutcome:
+    """The result of polling one feed; JSON-serializable for XCom."""
+
+    source: str
+    status: str  # ok | not_modified | empty | error | unknown_source
+    http_status: int | None = None
+    entries_seen: int = 0
+    entries_new: int = 0
+    error: str | None = None
+    warning: str | None = None
+
+
+@dataclass
+class BatchOutcome:
+    """Counts from processing one batch of feed entries; JSON-serializable for XCom."""
+
+    entries: int = 0
+    pages_fetched: int = 0
+    fetch_failures: int = 0
+    articles_new: int = 0
+    articles_updated: int = 0
+    duplicates: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+# -- sources -------------------------------------------------------------------------------------
+
+def sync_sources(settings: Settings, feeds: Sequence[FeedConfig] | None = None) -> list[str]:
+    """Load and validate the feeds file, upsert it into ``sources``; return enabled names."""
+    feeds = load_feeds(settings.feeds_file) if feeds is None else feeds
+    with transaction(settings.database_url) as conn:
+        names = store.sync_sources(conn, feeds)
+    log.info("%d feed(s) configured, %d enabled", len(feeds), len(names))
+    return names
+
+
+def poll_source(settings: Settings, name: str, fetcher: Fetcher | None = None) -> PollOutcome:
+    """Poll one feed (conditional GET), parse it and queue its new entries."""
+    with transaction(settings.database_url) as conn:
+        source = store.get_source(conn, name)
+    if source is None:
+        return PollOutcome(source=name, status="unknown_source", error=f"no source named {name!r}")
+    own_fetcher = fetcher is None
+    fetcher = fetcher or Fetcher(settings)
+    try:
+        response = fetcher.fetch(source.url, etag=source.etag, last_modified=source.last_modified,
+                                 accept=FEED_ACCEPT)
+    except FetchError as exc:
+        kind = "transient" if exc.transient else "permanent"
+        message = f"{exc} ({kind})"
+        with transaction(settings.database_url) as conn:
+            store.record_poll_failure(conn, source.id, error=message, http_status=exc.status)
+        log.warning("feed %s: %s", name, message)
+        return PollOutcome(source=name, status="error", http_status=exc.status, error=message)
+    finally:
+        if own_fetcher:
+            fetcher.close()
+    return _store_poll(settings, source, response)
+
+
+def _store_poll(settings: Settings, source: store.SourceRow, response: FetchResult) -> PollOutcome:
+    name = source.name
+    if response.not_modified:
+        with transaction(settings.database_url) as conn:
+            store.record_poll_success(conn, source.id, status="not_modified", http_status=304,
+                                      etag=None, last_modified=None, items=None, warning=None,
+                                      keep_validators=True)
+        log.info("feed %s: not modified", name)
+        return PollOutcome(source=name, status="not_modified", http_status=304)
+    parsed = parse_feed(response.body, response.headers, response.url)
+    with transaction(settings.database_url) as conn:
+        if not parsed.ok:
+            store.record_poll_failure(conn, source.id, error=parsed.error or "unparsable",
+                                      http_status=response.status)
+            log.warning("feed %s: %s", name, parsed.error)
+            return PollOutcome(source=name, status="error", http_status=response.status,
+                               error=parsed.error)
+        new = store.upsert_entries(conn, source.id, parsed.entries)
+        status = "ok" if parsed.entries else "empty"
+        store.record_poll_success(conn, source.id, status=status, http_status=response.status,
+                                  etag=response.etag, last_modified=response.last_modified,
+                                  items=len(parsed.entries), warning=parsed.warning)
+    log.info("feed %s: %d item(s), %d new%s", name, len(parsed.entries), new,
+             f" (warning: {parsed.warning})" if parsed.warning else "")
+    return PollOutcome(source=name, status=status, http_status=response.status,
+                       entries_seen=len(parsed.entries), entries_new=new, warning=parsed.warning)
+
+
+# -- processing ----------------------------------------------------------------------------------
+
+def plan_batches(settings: Settings) -> list[list[int]]:
+    """Split the queued entries into batches of ``batch_size`` ids (one task each)."""
+    with transaction(settings.database_url) as conn:
+        ids = store.queued_entry_ids(conn)
+    size = settings.batch_size
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
+
+
+@dataclass
+class _PageOutcome:
+    extracted: ExtractedArticle | None = None
+    fetched: bool = False
+    error: str | None = None
+    transient: bool = False
+    final_url: str | None = None
+
+
+def _fetch_page(fetcher: Fetcher, url: str) -> _PageOutcome:
+    try:
+        response = fetcher.fetch(url, accept=PAGE_ACCEPT)
+    except FetchError as exc:
+        return _PageOutcome(error=str(exc), transient=exc.transient)
+    extracted = extract_article(response.body, response.url)
+    if extracted is None:
+        return _PageOutcome(fetched=True, final_url=response.url,
+                            error="the page holds no article text (fell back to the feed's text)")
+    return _PageOutcome(extracted=extracted, fetched=True, final_url=response.url)
+
+
+def _candidate(entry: store.EntryRow, page: _PageOutcome | None, now: datetime) -> store.ArticleCandidate:
+    """Merge what the feed and the page say about one article."""
+    canonical = entry.canonical_url or f"urn:newsmon:{entry.source_name}:{entry.guid}"
+    extracted = page.extracted if page else None
+    if extracted is not None:
+        text, text_source, status, note = extracted.text, "page", "ok", None
+    else:
+        text = entry.content if len(entry.content) >= len(entry.summary) else entry.summary
+        text_source = "feed"
+        if page is None:
+            status, note = "not_fetched", "page fetching is off for this source" if entry.link else \
+                "the feed item has no link"
+        elif page.fetched:
+            status, note = "no_article_text", page.error
+        else:
+            status, note = "page_unavailable", page.error
+    declared = (extracted.language if extracted else None) or entry.language or entry.source_language
+    language = detect_language(text or entry.title, declared)
+    return store.ArticleCandidate(
+        canonical_url=canonical,
+        url=(page.final_url if page and page.final_url else None) or entry.link or canonical,
+        source_id=entry.source_id,
+        title=entry.title or (extracted.title if extracted else None),
+        text=text,
+        author=entry.author or (extracted.author if extracted else None),
+        language=language.language,
+        language_prob=language.probability,
+        language_method=language.method,
+        published_at=entry.published_at or (extracted.published_at if extracted else None),
+        fetched_at=now if page and page.fetched else None,
+        content_hash=content_hash(text),
+        text_source=text_source,
+        extraction_status=status,
+        extraction_note=note,
+    )
+
+
+def process_entries(settings: Settings, entry_ids: Sequence[int], fetcher: Fetcher | None = None,
+                    now: datetime | None = None) -> BatchOutcome:
+    """Fetch, extract, detect language, deduplicate and load a batch of queued entries.
+
+    Idempotent: entries already processed (by an earlier try of this task) are skipped, and
+    pages whose article is already stored with page text are not fetched again.
+    """
+    now = now or datetime.now(UTC)
+    with transaction(settings.database_url) as conn:
+        entries = store.load_queued_entries(conn, entry_ids)
+        stored = store.page_articles_by_url(conn, (e.canonical_url for e in entries if e.canonical_url))
+    outcome = BatchOutcome(entries=len(entries))
+    if not entries:
+        return outcome
+    # one request per canonical URL: the same page linked with tracking parameters is one page
+    link_of: dict[str, str] = {}
+    for e in entries:
+        if e.link and e.canonical_url and e.fetch_pages and e.canonical_url not in stored:
+            link_of.setdefault(e.canonical_url, e.link)
+    to_fetch = sorted(set(link_of.values()))
+    pages: dict[str, _PageOutcome] = {}
+    if to_fetch:
+        own_fetcher = fetcher is None
+        fetcher = fetcher or Fetcher(settings)
+        try:
+            with ThreadPoolExecutor(max_workers=settings.fetch_concurrency) as pool:
+                pages = dict(zip(to_fetch, pool.map(lambda u: _fetch_page(fetcher, u), to_fetch),
+                                 strict=True))
+        finally:
+            if own_fetcher:
+                fetcher.close()
+    outcome.pages_fetched = sum(1 for p in pages.values() if p.fetched)
+    outcome.fetch_failures = sum(1 for p in pages.values() if not p.fetched)
+
+    candidates: list[store.ArticleCandidate] = []
+    owners: list[store.EntryRow] = []
+    closing: list[tuple[int, str, int | None, str | None, str | None, bool]] = []
+    for entry in entries:
+        if entry.canonical_url in stored:
+            closing.append((entry.id, "done", stored[entry.canonical_url], "url", None, False))
+            continue
+        page = pages.get(link_of.get(entry.canonical_url or "", "")) if entry.fetch_pages else None
+        candidates.append(_candidate(entry, page, now))
+        owners.append(entry)
+    with transaction(settings.database_url) as conn:
+        results = store.load_articles(conn, candidates)
+        for entry, cand, result in zip(owners, candidates, results, strict=True):
+            page = pages.get(link_of.get(entry.canonical_url or "", "")) if entry.fetch_pages else None
+            retry = (page is not None and not page.fetched and page.transient
+                     and entry.attempts + 1 < settings.fetch_max_attempts)
+            status = "retry" if retry else ("failed" if page is not None and not page.fetched else "done")
+            closing.append((entry.id, status, result.article_id, result.dedup, cand.extraction_note,
+                            page is not None))
+        store.finish_entries(conn, closing)
+    outcome.articles_new = sum(1 for r in results if r.dedup == "new")
+    outcome.articles_updated = sum(1 for r in results if r.updated)
+    outcome.duplicates = sum(1 for c in closing if c[3] in ("url", "exact")) - outcome.articles_updated
+    outcome.failures = [f"{url}: {p.error}" for url, p in pages.items() if p.error][:50]
+    log.info("batch of %d entries: %d page(s) fetched, %d failed, %d new article(s), %d updated, "
+             "%d duplicate(s)", outcome.entries, outcome.pages_fetched, outcome.fetch_failures,
+             outcome.articles_new, outcome.articles_updated, outcome.duplicates)
+    return outcome
+
+
+# -- runs ----------------------------------------------------------------------------------------
+
+def start_run(settings: Settings, dag_id: str, run_id: str, interval_start: datetime | None = None,
+              interval_end: datetime | None = None) -> None:
+    with transaction(settings.database_url) as conn:
+        store.start_run(conn, dag_id, run_id, interval_start, interval_end)
+
+
+def summarize(polls: Sequence[dict[str, Any] | PollOutcome],
+              batches: Sequence[dict[str, Any] | BatchOutcome]) -> dict[str, int]:
+    """Run counters from the per-feed and per-batch outcomes."""
+    polls = [p if isinstance(p, dict) else asdict(p) for p in polls]
+    batches = [b if isinstance(b, dict) else asdict(b) for b in batches]
+    return {
+        "feeds_polled": len(polls),
+        "feeds_not_modified": sum(1 for p in polls if p["status"] == "not_modified"),
+        "feeds_failed": sum(1 for p in polls if p["status"] in ("error", "unknown_source")),
+        "entries_new": sum(p["entries_new"] for p in polls),
+        "pages_fetched": sum(b["pages_fetched"] for b in batches),
+        "fetch_failures": sum(b["fetch_failures"] for b in batches),
+        "articles_new": sum(b["articles_new"] for b in batches),
+        "articles_updated": sum(b["articles_updated"] for b in batches),
+        "duplicates": sum(b["duplicates"] for b in batches),
+    }
+
+
+def finish_run(settings: Settings, dag_id: str, run_id: str,
+               polls: Sequence[dict[str, Any] | PollOutcome],
+               batches: Sequence[dict[str, Any] | BatchOutcome], *, failed: bool = False) -> dict[str, int]:
+    """Record the run's counts in ``pipeline_runs`` and return them."""
+    counts = summarize(polls, batches)
+    polls_json = [p if isinstance(p, dict) else asdict(p) for p in polls]
+    details = {"feed_errors": {p["source"]: p["error"] for p in polls_json if p.get("error")},
+               "feed_warnings": {p["source"]: p["warning"] for p in polls_json if p.get("warning")}}
+    with transaction(settings.database_url) as conn:
+        store.finish_run(conn, dag_id, run_id, counts, "failed" if failed else "success", details)
+    return counts
+
+
+def ingest_once(settings: Settings, run_id: str | None = None, dag_id: str = "newsmon_cli") -> dict[str, int]:
+    """The whole pipeline in this process: sync, poll every feed, process every batch."""
+    run_id = run_id or f"cli__{datetime.now(UTC).isoformat()}"
+    start_run(settings, dag_id, run_id)
+    names = sync_sources(settings)
+    with Fetcher(settings) as fetcher:
+        polls = [poll_source(settings, name, fetcher) for name in names]
+        batches = [process_entries(settings, ids, fetcher) for ids in plan_batches(settings)]
+    return finish_run(settings, dag_id, run_id, polls, batches)

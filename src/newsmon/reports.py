@@ -1,0 +1,80 @@
+"""Terminal reports read from PostgreSQL: the last run, the newest articles, feed health."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from newsmon.db import connect, redact
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], max_width: int = 60) -> str:
+    """A plain-text table; cells are cut at ``max_width`` characters."""
+    def cell(value: Any) -> str:
+        text = "" if value is None else str(value).replace("\n", " ")
+        return text if len(text) <= max_width else text[: max_width - 1] + "…"
+
+    body = [[cell(v) for v in row] for row in rows]
+    widths = [max([len(h), *(len(r[i]) for r in body)]) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in body]
+    return "\n".join(lines)
+
+
+def print_run_summary(dsn: str, dag_id: str | None = None, newest: int = 10) -> dict[str, Any] | None:
+    """Print the last pipeline run's counts, the newest articles and how to explore further."""
+    conn = connect(dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("""SELECT run_id, dag_id, status, started_at, finished_at, feeds_polled,
+                                  feeds_not_modified, feeds_failed, entries_new, pages_fetched,
+                                  fetch_failures, articles_new, articles_updated, duplicates, details
+                           FROM pipeline_runs WHERE %s::text IS NULL OR dag_id = %s
+                           ORDER BY started_at DESC, id DESC LIMIT 1""", (dag_id, dag_id))
+            row = cur.fetchone()
+            names = [d[0] for d in cur.description]
+            cur.execute("""SELECT s.name, a.language, a.text_source, a.title
+                           FROM articles a LEFT JOIN sources s ON s.id = a.source_id
+                           ORDER BY a.published_at DESC NULLS LAST, a.id DESC LIMIT %s""", (newest,))
+            articles = cur.fetchall()
+            cur.execute("SELECT count(*), count(DISTINCT language) FROM articles")
+            total, languages = cur.fetchone()
+    finally:
+        conn.close()
+    if row is None:
+        print("no pipeline run recorded yet")
+        return None
+    run = dict(zip(names, row, strict=True))
+    print(f"Run {run['run_id']} ({run['dag_id']}): {run['status']}")
+    print(f"  feeds polled {run['feeds_polled']} (not modified {run['feeds_not_modified']}, "
+          f"failed {run['feeds_failed']}), new feed entries {run['entries_new']}")
+    print(f"  pages fetched {run['pages_fetched']} (failures {run['fetch_failures']}), "
+          f"articles new {run['articles_new']}, updated {run['articles_updated']}, "
+          f"duplicates {run['duplicates']}")
+    for source, error in (run["details"] or {}).get("feed_errors", {}).items():
+        print(f"  feed error  {source}: {error}")
+    if run["entries_new"] == 0 and run["articles_new"] == 0 and run["articles_updated"] == 0:
+        print("  nothing new: every feed item was already stored")
+    print(f"\n{total} article(s) stored in {languages} language(s). Newest:")
+    print(format_table(["source", "lang", "text", "title"], articles, max_width=70))
+    print(f"\nExplore: psql '{redact(dsn)}'")
+    return run
+
+
+def print_feed_health(dsn: str) -> None:
+    """One line per source: state, last poll, failures, last error."""
+    conn = connect(dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("""SELECT name, health, last_status, last_http_status,
+                                  to_char(last_polled_at, 'YYYY-MM-DD HH24:MI'), consecutive_failures,
+                                  items_last_poll, COALESCE(last_error, last_warning)
+                           FROM sources ORDER BY name""")
+            rows = cur.fetchall()
+    finally:
+        conn.close()
+    if not rows:
+        print("no sources yet: run an ingest first (sources are synced from the feeds file)")
+        return
+    print(format_table(["source", "health", "last", "http", "polled", "fails", "items", "message"], rows))
