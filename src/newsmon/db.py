@@ -39,3 +39,16 @@ def redact(dsn: str) -> str:
 
     dsn = re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", dsn)
     return re.sub(r"(password\s*=\s*)\S+", r"\1***", dsn)
+
+
+def dsn_from_parts(*, host: str | None, port: int | None, login: str | None, password: str | None,
+                   database: str | None, options: dict[str, str] | None = None) -> str:
+    """A libpq URL from connection fields (an Airflow Connection's host, port, login, ...)."""
+    from urllib.parse import quote, urlencode
+
+    auth = ""
+    if login:
+        auth = quote(login, safe="") + (":" + quote(password, safe="") if password else "") + "@"
+    netloc = auth + (host or "localhost") + (f":{port}" if port else "")
+    query = ("?" + urlencode(options)) if options else ""
+    return f"postgresql://{netloc}/{quote(database or 'newsmon', safe='')}{query}"

@@ -1,0 +1,92 @@
+"""
+### news_ingest
+
+Polls every enabled feed of `NEWSMON_FEEDS_FILE` (one mapped task per feed), then fetches,
+extracts, language-tags, deduplicates and loads the new entries in batches of
+`NEWSMON_BATCH_SIZE` (one mapped task per batch), and records the run in `pipeline_runs`.
+Updates the `newsmon_articles` asset on success. Schedule: `NEWSMON_INGEST_SCHEDULE`
+(default `@hourly`). Feed and page failures are recorded on their rows; only database
+failures fail (and retry) a task.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pendulum
+from airflow.sdk import Asset, TriggerRule, dag, get_current_context, task
+from newsmon_airflow import DEFAULT_ARGS, settings
+
+ARTICLES_ASSET = Asset(name="newsmon_articles", uri="postgres://newsmon/articles")
+
+
+@dag(
+    dag_id="news_ingest",
+    schedule=os.environ.get("NEWSMON_INGEST_SCHEDULE", "@hourly"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["newsmon", "ingest"],
+    doc_md=__doc__,
+)
+def news_ingest() -> None:
+    @task
+    def start_run() -> None:
+        from newsmon.pipeline import start_run as start
+
+        ctx = get_current_context()
+        start(settings(), ctx["dag"].dag_id, ctx["run_id"], ctx.get("data_interval_start"),
+              ctx.get("data_interval_end"))
+
+    @task
+    def sync_sources() -> list[str]:
+        from newsmon.pipeline import sync_sources as sync
+
+        return sync(settings())
+
+    @task(max_active_tis_per_dagrun=int(os.environ.get("NEWSMON_POLL_CONCURRENCY", "8")))
+    def poll_feed(source: str) -> dict:
+        from dataclasses import asdict
+
+        from newsmon.pipeline import poll_source
+
+        return asdict(poll_source(settings(), source))
+
+    @task
+    def plan_batches(polls: list[dict]) -> list[list[int]]:
+        from newsmon.pipeline import plan_batches as plan
+
+        return plan(settings())
+
+    @task(max_active_tis_per_dagrun=int(os.environ.get("NEWSMON_BATCH_CONCURRENCY", "2")))
+    def process_batch(entry_ids: list[int]) -> dict:
+        from dataclasses import asdict
+
+        from newsmon.pipeline import process_entries
+
+        return asdict(process_entries(settings(), entry_ids))
+
+    @task(trigger_rule=TriggerRule.ALL_DONE, outlets=[ARTICLES_ASSET])
+    def finish_run(names: list[str], polls: list[dict], planned: list[list[int]],
+                   batches: list[dict]) -> dict:
+        from newsmon.pipeline import finish_run as finish
+
+        ctx = get_current_context()
+        polls, batches = list(polls or []), list(batches or [])
+        failed = len(polls) != len(names or []) or len(batches) != len(planned or [])
+        counts = finish(settings(), ctx["dag"].dag_id, ctx["run_id"], polls, batches, failed=failed)
+        if failed:
+            raise RuntimeError(f"run incomplete: {len(polls)}/{len(names or [])} feeds polled, "
+                               f"{len(batches)}/{len(planned or [])} batches processed; see failed tasks")
+        return counts
+
+    names = sync_sources()
+    start_run() >> names
+    polls = poll_feed.expand(source=names)
+    planned = plan_batches(polls)
+    batches = process_batch.expand(entry_ids=planned)
+    finish_run(names, polls, planned, batches)
+
+
+news_ingest()

@@ -1,0 +1,50 @@
+"""Shared wiring for newsmon DAGs (not a DAG: listed in .airflowignore).
+
+Settings come from ``NEWSMON_*`` variables; the news database from the Airflow Connection
+``newsmon_db`` when it exists (``AIRFLOW_CONN_NEWSMON_DB`` or the metadata DB), else from
+``NEWSMON_DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from newsmon.config import Settings
+
+NEWS_DB_CONN_ID = "newsmon_db"
+DEFAULT_ARGS = {
+    "owner": "newsmon",
+    "retries": int(os.environ.get("NEWSMON_TASK_RETRIES", "2")),
+    "retry_delay": timedelta(seconds=int(os.environ.get("NEWSMON_RETRY_DELAY_SECONDS", "60"))),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=30),
+}
+
+
+def news_database_url() -> str:
+    """The news database URL, resolved at task run time (never at import time)."""
+    from airflow.sdk import Connection
+
+    try:
+        conn = Connection.get(NEWS_DB_CONN_ID)
+    except Exception:  # not defined: AirflowNotFoundException (its module moved across versions)
+        conn = None
+    if conn is not None and conn.host:
+        from newsmon.db import dsn_from_parts
+
+        return dsn_from_parts(host=conn.host, port=conn.port, login=conn.login, password=conn.password,
+                              database=conn.schema, options=conn.extra_dejson or None)
+    url = os.environ.get("NEWSMON_DATABASE_URL")
+    if not url:
+        raise RuntimeError(f"no news database configured: define the Airflow Connection "
+                           f"'{NEWS_DB_CONN_ID}' or set NEWSMON_DATABASE_URL")
+    return url
+
+
+def settings() -> Settings:
+    from newsmon.config import Settings
+
+    return Settings.from_env(database_url=news_database_url())
