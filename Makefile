@@ -1,0 +1,49 @@
+# newsmon — run `make help` for the list of targets.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha1sum | cut -c1-12)
+export UV_COMPILE_BYTECODE := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test lint eval bench clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock pyproject.toml
+	@echo "== installing into $(VENV) from requirements.lock"
+	@if command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv >/dev/null 2>&1; then \
+	  UV="$$(command -v uv || echo $(PYTHON) -m uv)"; \
+	  [ -x $(BIN)/python ] || $$UV venv --quiet --python $(PYTHON) $(VENV); \
+	  VIRTUAL_ENV=$(VENV) $$UV pip sync --quiet requirements.lock; \
+	  VIRTUAL_ENV=$(VENV) $$UV pip install --quiet --no-deps -e .; \
+	else \
+	  echo "uv unavailable: falling back to pip"; \
+	  [ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV); \
+	  $(BIN)/pip install --quiet -r requirements.lock; \
+	  $(BIN)/pip install --quiet --no-deps -e .; \
+	fi
+	@rm -f $(VENV)/.installed-*; touch $@
+
+install: $(STAMP) ## create .venv from the lock file
+
+demo: $(STAMP) ## run news_ingest once, through Airflow, on the bundled sample site
+	$(BIN)/python -m newsmon.demo
+
+test: $(STAMP) ## run the whole test suite (PostgreSQL: local server, else a throwaway cluster)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP) ## ruff
+	$(BIN)/ruff check src dags plugins tests benchmarks
+
+eval: $(STAMP) ## quality numbers (extraction F1 on ../shared; skips without it)
+	$(BIN)/python -m benchmarks.eval_extraction
+
+bench: $(STAMP) ## throughput benchmarks (needs ../shared and PostgreSQL)
+	$(BIN)/python -m benchmarks.bench_processing
+
+clean: ## remove the venv and local state (.local: demo database cluster, Airflow home)
+	-$(BIN)/python -c "from newsmon.localdb import stop_local_cluster; stop_local_cluster()" 2>/dev/null
+	rm -rf $(VENV) .local .pytest_cache .ruff_cache

@@ -1,0 +1,96 @@
+"""Shared fixtures: a real PostgreSQL database per session, the sample site and a
+fault-injecting HTTP server on 127.0.0.1, and an isolated Airflow home."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+# Airflow reads its configuration when first imported: isolate it before any test imports it.
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="newsmon-airflow-"))
+os.environ.update({
+    "AIRFLOW_HOME": str(_AIRFLOW_HOME),
+    "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+    "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_AIRFLOW_HOME / 'airflow.db'}",
+    "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
+    "NEWSMON_RETRY_DELAY_SECONDS": "1",
+})
+for _key in [k for k in os.environ if k.startswith("NEWSMON_") and k not in ("NEWSMON_RETRY_DELAY_SECONDS",
+                                                                             "NEWSMON_PG_SERVER_URL")]:
+    del os.environ[_key]  # a developer's own settings must not leak into the tests
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """Maintenance URL of a PostgreSQL server (local 5432, else a throwaway cluster)."""
+    from newsmon.localdb import find_server
+
+    return find_server()
+
+
+@pytest.fixture(scope="session")
+def database_url(pg_server: str) -> Iterator[str]:
+    """A fresh, migrated database for this test session, dropped at the end."""
+    from newsmon.localdb import create_database, drop_database
+    from newsmon.migrate import migrate
+
+    name = f"newsmon_test_{uuid.uuid4().hex[:10]}"
+    url = create_database(pg_server, name)
+    migrate(url)
+    yield url
+    drop_database(pg_server, name)
+
+
+@pytest.fixture
+def db(database_url: str) -> str:
+    """The session database, emptied before the test (schema kept)."""
+    import psycopg2
+
+    conn = psycopg2.connect(database_url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("""SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables
+                           WHERE schemaname = 'public' AND tablename <> 'schema_migrations'""")
+            tables = cur.fetchone()[0]
+            if tables:
+                cur.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    finally:
+        conn.close()
+    return database_url
+
+
+@pytest.fixture(scope="session")
+def sample_site() -> Iterator[object]:
+    """The bundled demo site served on a free loopback port."""
+    from newsmon.samplesite import SampleSite
+
+    with SampleSite() as site:
+        yield site
+
+
+@pytest.fixture(scope="session")
+def fault_server() -> Iterator[object]:
+    """An HTTP server on 127.0.0.1 that misbehaves on purpose (see tests/faultserver.py)."""
+    from tests.faultserver import FaultServer
+
+    with FaultServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def shared_corpus() -> Path:
+    """../shared/corpus, or skip when this checkout has none (a user's clone)."""
+    corpus = SHARED / "corpus"
+    if not corpus.is_dir():
+        pytest.skip("../shared/corpus is not present (it exists only on the developers' machines)")
+    return corpus

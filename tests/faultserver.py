@@ -1,0 +1,140 @@
+"""A fault-injecting HTTP server for robustness tests. Each path is one misbehaviour; the
+table ``ROUTES`` says what it does. Bounded: it only ever serves 127.0.0.1."""
+
+from __future__ import annotations
+
+import gzip
+import socket
+import struct
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+GOOD_RSS = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Fault server feed</title><language>en</language>
+<item><title>Only item</title><link>http://127.0.0.1:1/item.html</link><guid>fault-1</guid>
+<description>A summary long enough to stand in for the page when the page cannot be fetched.</description>
+</item></channel></rss>"""
+
+ROUTES = {
+    "/ok.xml": "a valid RSS feed with one item",
+    "/html.xml": "an HTML page where a feed should be",
+    "/malformed.xml": "XML that is not a feed and not well-formed",
+    "/truncated.xml": "a feed cut in the middle of its second item",
+    "/empty.xml": "200 with an empty body",
+    "/nofeeditems.xml": "a valid RSS feed with no items",
+    "/404": "404 Not Found",
+    "/500": "500 Internal Server Error",
+    "/flaky": "500 on the first request of a key (?key=...), then the valid feed",
+    "/429": "429 Too Many Requests with Retry-After: 120",
+    "/slow": "sleeps ?seconds=N (default 5) before answering",
+    "/reset": "closes the connection without answering",
+    "/redirect-loop": "redirects to itself",
+    "/redirect-chain": "redirects ?n=N times, then serves the valid feed",
+    "/big": "an endless body (past any size cap)",
+    "/gzip-bomb": "a small gzip body that inflates to 60 MB",
+    "/etag.xml": "the valid feed with an ETag; answers 304 to If-None-Match",
+}
+
+
+class FaultServer:
+    def __init__(self) -> None:
+        self.hits: dict[str, int] = {}
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                server._handle(self)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._bomb = gzip.compress(b"\0" * 60_000_000, compresslevel=9)
+
+    def __enter__(self) -> FaultServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    @staticmethod
+    def _send(h: BaseHTTPRequestHandler, status: int, body: bytes = b"", ctype: str = "application/rss+xml",
+              headers: dict[str, str] | None = None) -> None:
+        h.send_response(status)
+        h.send_header("Content-Type", ctype)
+        h.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            h.send_header(key, value)
+        h.end_headers()
+        h.wfile.write(body)
+
+    def _handle(self, h: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(h.path)
+        path, query = parts.path, parse_qs(parts.query)
+        key = path + "?" + parts.query
+        self.hits[key] = self.hits.get(key, 0) + 1
+        if path == "/ok.xml":
+            self._send(h, 200, GOOD_RSS)
+        elif path == "/html.xml":
+            self._send(h, 200, b"<!DOCTYPE html><html><body><h1>Maintenance</h1></body></html>", "text/html")
+        elif path == "/malformed.xml":
+            self._send(h, 200, b"<?xml version='1.0'?><data><unclosed></data>", "text/xml")
+        elif path == "/truncated.xml":
+            self._send(h, 200, GOOD_RSS.replace(b"</item></channel></rss>", b"</item><item><title>Cut"))
+        elif path == "/empty.xml":
+            self._send(h, 200, b"")
+        elif path == "/nofeeditems.xml":
+            self._send(h, 200, b"<?xml version='1.0'?><rss version='2.0'><channel><title>x</title>"
+                               b"</channel></rss>")
+        elif path == "/404":
+            self._send(h, 404, b"not found", "text/plain")
+        elif path == "/500":
+            self._send(h, 500, b"boom", "text/plain")
+        elif path == "/flaky":
+            self._send(h, 500 if self.hits[key] == 1 else 200, GOOD_RSS)
+        elif path == "/429":
+            self._send(h, 429, b"slow down", "text/plain", {"Retry-After": "120"})
+        elif path == "/slow":
+            time.sleep(float(query.get("seconds", ["5"])[0]))
+            self._send(h, 200, GOOD_RSS)
+        elif path == "/reset":
+            h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            h.connection.close()
+            h.close_connection = True
+        elif path == "/redirect-loop":
+            self._send(h, 302, headers={"Location": "/redirect-loop"})
+        elif path == "/redirect-chain":
+            n = int(query.get("n", ["1"])[0])
+            location = f"/redirect-chain?n={n - 1}" if n > 1 else "/ok.xml"
+            self._send(h, 302, headers={"Location": location})
+        elif path == "/big":
+            h.send_response(200)
+            h.send_header("Content-Type", "application/rss+xml")
+            h.end_headers()
+            h.close_connection = True
+            try:
+                for _ in range(60_000):  # 60 MB at most: bounded even if the client never stops
+                    h.wfile.write(b"<!-- padding -->" * 64)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+        elif path == "/gzip-bomb":
+            self._send(h, 200, self._bomb, headers={"Content-Encoding": "gzip"})
+        elif path == "/etag.xml":
+            if h.headers.get("If-None-Match") == '"v1"':
+                self._send(h, 304, headers={"ETag": '"v1"'})
+            else:
+                self._send(h, 200, GOOD_RSS, headers={"ETag": '"v1"'})
+        else:
+            self._send(h, 404, b"unknown fault route", "text/plain")
