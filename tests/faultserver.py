@@ -35,7 +35,20 @@ ROUTES = {
     "/big": "an endless body (past any size cap)",
     "/gzip-bomb": "a small gzip body that inflates to 60 MB",
     "/etag.xml": "the valid feed with an ETag; answers 304 to If-None-Match",
+    "/pages.xml": "?prefix=P: two items linking to /page?key=P-a&fail=1 and /page?key=P-b&fail=0",
+    "/page": "an article page; 503 for the first ?fail=N requests of ?key=K",
 }
+
+ARTICLE_HTML = """<!DOCTYPE html><html lang="en"><head><title>{title}</title></head><body>
+<nav><a href="/">Home</a> <a href="/world">World</a></nav>
+<article><h1>{title}</h1>
+<p>BRUSSELS, Nov 24, 2026 (AFP) - Allied ambassadors met on Tuesday to review air policing over the
+Baltic states after several incidents involving unidentified aircraft near the border ({key}).</p>
+<p>"We are watching the situation closely and we remain calm," one diplomat said after the meeting,
+adding that the review would be completed before the end of the year.</p>
+<p>The talks were described as routine by officials from three delegations, who said no decision on
+new deployments was expected this week.</p></article>
+<footer>Contact - Legal notice</footer></body></html>"""
 
 
 class FaultServer:
@@ -136,5 +149,23 @@ class FaultServer:
                 self._send(h, 304, headers={"ETag": '"v1"'})
             else:
                 self._send(h, 200, GOOD_RSS, headers={"ETag": '"v1"'})
+        elif path == "/pages.xml":
+            prefix = query.get("prefix", ["p"])[0]
+            items = "".join(
+                f"<item><title>Story {k}</title><link>{self.base_url}/page?key={k}&amp;fail={n}</link>"
+                f"<guid>page-{k}</guid><description>Feed summary of story {k}, long enough to be kept "
+                f"as the article text while the page cannot be fetched.</description></item>"
+                for k, n in ((prefix + "-a", 1), (prefix + "-b", 0)))
+            self._send(h, 200, f"<?xml version='1.0'?><rss version='2.0'><channel><title>Pages</title>"
+                               f"{items}</channel></rss>".encode())
+        elif path == "/page":
+            page_key = query.get("key", ["x"])[0]
+            count = self.hits.get("page:" + page_key, 0) + 1
+            self.hits["page:" + page_key] = count
+            if count <= int(query.get("fail", ["0"])[0]):
+                self._send(h, 503, b"busy", "text/plain", {"Retry-After": "1"})
+            else:
+                body = ARTICLE_HTML.format(title=f"Story {page_key}", key=page_key).encode()
+                self._send(h, 200, body, "text/html; charset=utf-8")
         else:
             self._send(h, 404, b"unknown fault route", "text/plain")
