@@ -4,6 +4,7 @@ fault-injecting HTTP server on 127.0.0.1, and an isolated Airflow home."""
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -25,6 +26,8 @@ os.environ.update({
     "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
     "NEWSMON_RETRY_DELAY_SECONDS": "1",
 })
+# Airflow puts the DAGs and plugins folders on sys.path; in-process DagBag/dag.test() need the same.
+sys.path[:0] = [str(ROOT / "dags"), str(ROOT / "plugins")]
 for _key in [k for k in os.environ if k.startswith("NEWSMON_") and k not in ("NEWSMON_RETRY_DELAY_SECONDS",
                                                                              "NEWSMON_PG_SERVER_URL")]:
     del os.environ[_key]  # a developer's own settings must not leak into the tests
