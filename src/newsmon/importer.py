@@ -12,6 +12,7 @@ from newsmon.config import Settings
 from newsmon.db import transaction
 from newsmon.deduplication import content_hash
 from newsmon.documents import Document, DocumentError, iter_files, read_document
+from newsmon.stories import fingerprint
 
 CHUNK = 200
 
@@ -31,7 +32,8 @@ def _candidate(doc: Document) -> store.ArticleCandidate:
         canonical_url=url, url=url, source_id=None, title=doc.title, text=doc.text, author=None,
         language=doc.language.language, language_prob=doc.language.probability,
         language_method=doc.language.method, published_at=doc.published_at, fetched_at=None,
-        content_hash=content_hash(doc.text), text_source="file", extraction_status="ok")
+        content_hash=content_hash(doc.text), text_source="file", extraction_status="ok",
+        fingerprint=fingerprint(doc.text))
 
 
 def import_paths(settings: Settings, paths: list[str | Path], progress: bool = True) -> ImportReport:

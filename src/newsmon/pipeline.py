@@ -23,6 +23,7 @@ from newsmon.errors import FetchError
 from newsmon.extraction import ExtractedArticle, extract_article
 from newsmon.feeds import parse_feed
 from newsmon.language import detect_language
+from newsmon.stories import fingerprint
 
 log = logging.getLogger(__name__)
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, "
@@ -53,6 +54,9 @@ class BatchOutcome:
     articles_new: int = 0
     articles_updated: int = 0
     duplicates: int = 0
+    stories_new: int = 0
+    near_duplicates: int = 0
+    versions_new: int = 0
     failures: list[str] = field(default_factory=list)
 
 
@@ -184,6 +188,7 @@ def _candidate(entry: store.EntryRow, page: _PageOutcome | None, now: datetime) 
         text_source=text_source,
         extraction_status=status,
         extraction_note=note,
+        fingerprint=fingerprint(text),
     )
 
 
@@ -243,11 +248,15 @@ def process_entries(settings: Settings, entry_ids: Sequence[int], fetcher: Fetch
         store.finish_entries(conn, closing)
     outcome.articles_new = sum(1 for r in results if r.dedup == "new")
     outcome.articles_updated = sum(1 for r in results if r.updated)
+    outcome.stories_new = sum(1 for r in results if r.story_new)
+    outcome.near_duplicates = sum(1 for r in results if r.story_join in ("near", "update"))
+    outcome.versions_new = sum(1 for r in results if r.new_version)
     outcome.duplicates = sum(1 for c in closing if c[3] in ("url", "exact")) - outcome.articles_updated
     outcome.failures = [f"{url}: {p.error}" for url, p in pages.items() if p.error][:50]
-    log.info("batch of %d entries: %d page(s) fetched, %d failed, %d new article(s), %d updated, "
-             "%d duplicate(s)", outcome.entries, outcome.pages_fetched, outcome.fetch_failures,
-             outcome.articles_new, outcome.articles_updated, outcome.duplicates)
+    log.info("batch of %d entries: %d page(s) fetched, %d failed, %d new article(s) (%d new stories, "
+             "%d near-duplicates), %d updated (%d new versions), %d duplicate(s)", outcome.entries,
+             outcome.pages_fetched, outcome.fetch_failures, outcome.articles_new, outcome.stories_new,
+             outcome.near_duplicates, outcome.articles_updated, outcome.versions_new, outcome.duplicates)
     return outcome
 
 
@@ -274,6 +283,9 @@ def summarize(polls: Sequence[dict[str, Any] | PollOutcome],
         "articles_new": sum(b["articles_new"] for b in batches),
         "articles_updated": sum(b["articles_updated"] for b in batches),
         "duplicates": sum(b["duplicates"] for b in batches),
+        "stories_new": sum(b.get("stories_new", 0) for b in batches),
+        "near_duplicates": sum(b.get("near_duplicates", 0) for b in batches),
+        "versions_new": sum(b.get("versions_new", 0) for b in batches),
     }
 
 

@@ -14,6 +14,7 @@ from psycopg2.extras import execute_values
 
 from newsmon.config import FeedConfig
 from newsmon.feeds import FeedEntry
+from newsmon.stories import Fingerprint, Thresholds, band_keys, compare
 from newsmon.urls import canonicalize_url
 
 Connection = psycopg2.extensions.connection
@@ -73,6 +74,7 @@ class ArticleCandidate:
     text_source: str  # page | feed | file
     extraction_status: str  # ok | page_unavailable | no_article_text | not_fetched
     extraction_note: str | None = None
+    fingerprint: Fingerprint | None = None  # near-duplicate signature of ``text``
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,11 @@ class LoadOutcome:
 
     article_id: int
     dedup: str  # new | url | exact
-    updated: bool = False
+    updated: bool = False  # the stored article's text was replaced (feed -> page, or a new version)
+    new_version: bool = False  # the text changed under the same URL: the old one is in article_versions
+    story_id: int | None = None
+    story_new: bool = False  # this candidate started a new story
+    story_join: str | None = None  # first | near | update (new articles only)
 
 
 # -- sources -----------------------------------------------------------------------------------
@@ -243,13 +249,17 @@ def _row(candidate: ArticleCandidate) -> tuple[Any, ...]:
     return tuple(getattr(candidate, column) for column in _ARTICLE_COLUMNS)
 
 
-def load_articles(conn: Connection, candidates: Sequence[ArticleCandidate]) -> list[LoadOutcome]:
-    """Deduplicate and upsert ``candidates`` (in one transaction, the caller commits).
+def load_articles(conn: Connection, candidates: Sequence[ArticleCandidate],
+                  thresholds: Thresholds | None = None) -> list[LoadOutcome]:
+    """Deduplicate and upsert ``candidates`` and place each new article in a story (in one
+    transaction, the caller commits). Returns one outcome per candidate, in order.
 
-    Same canonical URL: the stored article is kept, and upgraded when the candidate has page
-    text and the stored one only had feed text, or when the page text changed. Same normalized
-    text under another URL: an exact duplicate, nothing stored. Otherwise a new article.
-    Returns one outcome per candidate, in order.
+    Same canonical URL: the stored article is kept; it is upgraded when the candidate has page
+    text and the stored one only feed text, and gets a new *version* when its text changed.
+    Same normalized text under another URL: an exact duplicate, nothing stored. Otherwise a
+    new article, which joins the story of its best near-duplicate (MinHash LSH over stored
+    fingerprints and the rest of the batch) or starts a story. An advisory lock serializes
+    loaders, so two workers holding copies of one story cannot create two stories.
     """
     if not candidates:
         return []
@@ -257,35 +267,39 @@ def load_articles(conn: Connection, candidates: Sequence[ArticleCandidate]) -> l
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (_ARTICLES_LOCK,))
         urls = list({c.canonical_url for c in candidates})
         hashes = list({c.content_hash for c in candidates if c.content_hash})
-        cur.execute("""SELECT id, canonical_url, content_hash, text_source FROM articles
+        cur.execute("""SELECT id, canonical_url, content_hash, text_source, story_id FROM articles
                        WHERE canonical_url = ANY(%s) OR content_hash = ANY(%s)""", (urls, hashes))
         by_url: dict[str, tuple[int, str | None, str]] = {}
         by_hash: dict[str, int] = {}
-        for article_id, url, chash, text_source in cur.fetchall():
+        story_of: dict[int, int | None] = {}
+        for article_id, url, chash, text_source, story_id in cur.fetchall():
             by_url[url] = (article_id, chash, text_source)
+            story_of[article_id] = story_id
             if chash:
                 by_hash[chash] = article_id
 
         outcomes: list[LoadOutcome | None] = [None] * len(candidates)
         to_insert: list[int] = []
-        to_update: list[tuple[int, int]] = []  # (candidate index, article id)
+        to_update: list[tuple[int, int, bool]] = []  # (candidate index, article id, new version)
         pending_url: dict[str, int] = {}  # canonical url -> candidate index, within this batch
         pending_hash: dict[str, int] = {}
         for index, cand in enumerate(candidates):
             if cand.canonical_url in by_url:
                 article_id, stored_hash, stored_source = by_url[cand.canonical_url]
                 hash_free = not cand.content_hash or by_hash.get(cand.content_hash, article_id) == article_id
-                upgrade = hash_free and (
-                    (cand.text_source == "page" and stored_source != "page")
-                    or (cand.text_source == stored_source and cand.content_hash != stored_hash))
-                if upgrade:
-                    to_update.append((index, article_id))
+                upgrade = hash_free and cand.text_source == "page" and stored_source != "page"
+                version = (hash_free and not upgrade and cand.text_source == stored_source
+                           and cand.content_hash != stored_hash)
+                if upgrade or version:
+                    to_update.append((index, article_id, version))
                     if cand.content_hash:
                         by_hash[cand.content_hash] = article_id
                     by_url[cand.canonical_url] = (article_id, cand.content_hash, cand.text_source)
-                outcomes[index] = LoadOutcome(article_id, "url", updated=bool(upgrade))
+                outcomes[index] = LoadOutcome(article_id, "url", updated=upgrade or version,
+                                              new_version=version, story_id=story_of.get(article_id))
             elif cand.content_hash and cand.content_hash in by_hash:
-                outcomes[index] = LoadOutcome(by_hash[cand.content_hash], "exact")
+                article_id = by_hash[cand.content_hash]
+                outcomes[index] = LoadOutcome(article_id, "exact", story_id=story_of.get(article_id))
             elif cand.canonical_url in pending_url or cand.content_hash in pending_hash:
                 continue  # resolved after the insert, against the first copy in this batch
             else:
@@ -302,38 +316,166 @@ def load_articles(conn: Connection, candidates: Sequence[ArticleCandidate]) -> l
             id_by_url = {url: article_id for article_id, url in rows}
             for index in to_insert:
                 inserted_ids[index] = id_by_url[candidates[index].canonical_url]
-                outcomes[index] = LoadOutcome(inserted_ids[index], "new")
+            stories = _assign_stories(cur, [(inserted_ids[i], candidates[i]) for i in to_insert],
+                                      thresholds or Thresholds())
+            for index in to_insert:
+                story_id, is_new, join = stories[inserted_ids[index]]
+                outcomes[index] = LoadOutcome(inserted_ids[index], "new", story_id=story_id,
+                                              story_new=is_new, story_join=join)
         for index, cand in enumerate(candidates):
             if outcomes[index] is None:
-                if cand.canonical_url in pending_url:
-                    outcomes[index] = LoadOutcome(inserted_ids[pending_url[cand.canonical_url]], "url")
-                else:
-                    outcomes[index] = LoadOutcome(inserted_ids[pending_hash[cand.content_hash]], "exact")
+                first = pending_url.get(cand.canonical_url)
+                dedup = "url" if first is not None else "exact"
+                first = first if first is not None else pending_hash[cand.content_hash]
+                outcomes[index] = LoadOutcome(inserted_ids[first], dedup,
+                                              story_id=outcomes[first].story_id)
         if to_update:
-            execute_values(cur, """
-                UPDATE articles a SET title = COALESCE(v.title, a.title), text = v.text,
-                       author = COALESCE(v.author, a.author), language = v.language,
-                       language_prob = v.language_prob, language_method = v.language_method,
-                       published_at = COALESCE(a.published_at, v.published_at),
-                       fetched_at = v.fetched_at, content_hash = v.content_hash,
-                       text_source = v.text_source, extraction_status = v.extraction_status,
-                       extraction_note = v.extraction_note, updated_at = now()
-                FROM (VALUES %s) AS v(id, title, text, author, language, language_prob, language_method,
-                                      published_at, fetched_at, content_hash, text_source,
-                                      extraction_status, extraction_note)
-                WHERE a.id = v.id""",
-                [(article_id, c.title, c.text, c.author, c.language, c.language_prob, c.language_method,
-                  c.published_at, c.fetched_at, c.content_hash, c.text_source, c.extraction_status,
-                  c.extraction_note) for index, article_id in to_update for c in [candidates[index]]],
-                template="(%s::bigint, %s, %s, %s, %s, %s::real, %s, %s::timestamptz, %s::timestamptz, "
-                         "%s, %s, %s, %s)")
+            _update_articles(cur, [(article_id, candidates[index], version)
+                                   for index, article_id, version in to_update])
     return [o for o in outcomes if o is not None]
+
+
+def _update_articles(cur: Any, updates: Sequence[tuple[int, ArticleCandidate, bool]]) -> None:
+    """Replace stored texts; a changed text (not a feed -> page upgrade) keeps the old one as a version."""
+    versioned = [(article_id, c) for article_id, c, version in updates if version]
+    if versioned:
+        execute_values(cur, """
+            INSERT INTO article_versions (article_id, version, title, text, content_hash, published_at,
+                                          changes)
+            SELECT a.id, a.version, a.title, a.text, a.content_hash, a.published_at,
+                   jsonb_build_object('title_changed', a.title IS DISTINCT FROM v.title,
+                                      'chars_before', length(a.text), 'chars_after', length(v.text))
+            FROM articles a JOIN (VALUES %s) AS v(id, title, text) ON a.id = v.id
+            ON CONFLICT (article_id, version) DO NOTHING""",
+            [(article_id, c.title, c.text) for article_id, c in versioned],
+            template="(%s::bigint, %s::text, %s::text)")
+    execute_values(cur, """
+        UPDATE articles a SET title = COALESCE(v.title, a.title), text = v.text,
+               author = COALESCE(v.author, a.author), language = v.language,
+               language_prob = v.language_prob, language_method = v.language_method,
+               published_at = COALESCE(a.published_at, v.published_at),
+               fetched_at = v.fetched_at, content_hash = v.content_hash,
+               text_source = v.text_source, extraction_status = v.extraction_status,
+               extraction_note = v.extraction_note, updated_at = now(),
+               version = a.version + CASE WHEN v.new_version THEN 1 ELSE 0 END
+        FROM (VALUES %s) AS v(id, title, text, author, language, language_prob, language_method,
+                              published_at, fetched_at, content_hash, text_source,
+                              extraction_status, extraction_note, new_version)
+        WHERE a.id = v.id""",
+        [(article_id, c.title, c.text, c.author, c.language, c.language_prob, c.language_method,
+          c.published_at, c.fetched_at, c.content_hash, c.text_source, c.extraction_status,
+          c.extraction_note, version) for article_id, c, version in updates],
+        template="(%s::bigint, %s, %s, %s, %s, %s::real, %s, %s::timestamptz, %s::timestamptz, "
+                 "%s, %s, %s, %s, %s::boolean)")
+    _store_fingerprints(cur, [(article_id, c.fingerprint) for article_id, c, _ in updates])
+
+
+def _store_fingerprints(cur: Any, items: Sequence[tuple[int, Fingerprint | None]]) -> None:
+    rows = [(article_id, fp.signature.astype("<u4").tobytes(), fp.shingles, band_keys(fp))
+            for article_id, fp in items if fp is not None]
+    if rows:
+        execute_values(cur, """
+            INSERT INTO article_fingerprints (article_id, signature, shingles, bands) VALUES %s
+            ON CONFLICT (article_id) DO UPDATE SET signature = EXCLUDED.signature,
+                shingles = EXCLUDED.shingles, bands = EXCLUDED.bands""", rows,
+            template="(%s, %s, %s, %s::bigint[])")
+    cleared = [article_id for article_id, fp in items if fp is None]
+    if cleared:
+        cur.execute("DELETE FROM article_fingerprints WHERE article_id = ANY(%s)", (cleared,))
+
+
+def _assign_stories(cur: Any, new: Sequence[tuple[int, ArticleCandidate]],
+                    thresholds: Thresholds) -> dict[int, tuple[int, bool, str]]:
+    """Place freshly inserted articles in stories: {article id: (story id, new story?, join)}."""
+    import numpy as np
+
+    with_fp = [(article_id, c) for article_id, c in new if c.fingerprint is not None]
+    candidates: dict[int, list[tuple[int, Fingerprint, int | None, str | None]]] = {}
+    if with_fp:
+        rows = execute_values(cur, """
+            SELECT v.id, f.article_id, f.signature, f.shingles, a.story_id, a.title
+            FROM (VALUES %s) AS v(id, bands)
+            JOIN article_fingerprints f ON f.bands && v.bands
+            JOIN articles a ON a.id = f.article_id""",
+            [(article_id, band_keys(c.fingerprint)) for article_id, c in with_fp],
+            template="(%s::bigint, %s::bigint[])", fetch=True)
+        for new_id, other_id, signature, shingles, story_id, title in rows:
+            fp = Fingerprint(np.frombuffer(bytes(signature), dtype="<u4").astype(np.uint32), shingles)
+            candidates.setdefault(new_id, []).append((other_id, fp, story_id, title))
+
+    placed: dict[int, tuple[int | None, bool, str, float | None]] = {}  # story None: create one
+    batch: list[tuple[int, ArticleCandidate]] = []
+    for article_id, cand in new:
+        best: tuple[float, int | None, int, str] | None = None  # (containment, story, via article, join)
+        if cand.fingerprint is not None:
+            pool = [(o, fp, story, title) for o, fp, story, title in candidates.get(article_id, [])]
+            pool += [(o, c.fingerprint, None, c.title) for o, c in batch if c.fingerprint is not None]
+            for other_id, fp, story_id, title in pool:
+                match = compare(cand.fingerprint, fp, cand.title, title, thresholds)
+                if match.same and (best is None or match.containment > best[0]):
+                    best = (match.containment, story_id, other_id, match.reason)
+        if best is None:
+            placed[article_id] = (None, True, "first", None)
+        else:
+            containment, story_id, via, reason = best
+            if story_id is None:  # a batch member, or an article stored before stories existed
+                story_id = placed[via][0] if via in placed else _story_of(cur, via)
+            placed[article_id] = (story_id, False, reason, round(containment, 3))
+        batch.append((article_id, cand))
+        if placed[article_id][0] is None:
+            story_id = _create_story(cur, article_id, cand.title, cand.published_at)
+            placed[article_id] = (story_id, True, "first", None)
+
+    execute_values(cur, """
+        UPDATE articles a SET story_id = v.story_id, story_join = v.join_kind, story_similarity = v.sim
+        FROM (VALUES %s) AS v(id, story_id, join_kind, sim) WHERE a.id = v.id""",
+        [(article_id, story, join, sim) for article_id, (story, _, join, sim) in placed.items()],
+        template="(%s::bigint, %s::bigint, %s::text, %s::real)")
+    _store_fingerprints(cur, [(article_id, c.fingerprint) for article_id, c in new])
+    refresh_stories(cur, {story for story, *_ in placed.values() if story is not None})
+    return {article_id: (story, is_new, join) for article_id, (story, is_new, join, _) in placed.items()}
+
+
+def _story_of(cur: Any, article_id: int) -> int:
+    """The story of a stored article; one is created for an article that has none yet."""
+    cur.execute("SELECT story_id, title, published_at FROM articles WHERE id = %s", (article_id,))
+    story_id, title, published = cur.fetchone()
+    if story_id is None:
+        story_id = _create_story(cur, article_id, title, published)
+        cur.execute("UPDATE articles SET story_id = %s, story_join = 'first' WHERE id = %s",
+                    (story_id, article_id))
+    return story_id
+
+
+def _create_story(cur: Any, article_id: int, title: str | None, published_at: datetime | None) -> int:
+    cur.execute("""INSERT INTO stories (representative_article_id, title, first_seen_at, last_seen_at)
+                   VALUES (%s, %s, COALESCE(%s, now()), COALESCE(%s, now())) RETURNING id""",
+                (article_id, title, published_at, published_at))
+    return cur.fetchone()[0]
+
+
+def refresh_stories(cur: Any, story_ids: Iterable[int]) -> None:
+    """Recompute size, time span and representative (earliest article) of ``story_ids``."""
+    ids = sorted(set(story_ids))
+    if not ids:
+        return
+    cur.execute("""
+        UPDATE stories s SET article_count = m.n, first_seen_at = m.first_seen, last_seen_at = m.last_seen,
+               representative_article_id = m.representative, title = m.title, updated_at = now()
+        FROM (SELECT story_id, count(*) AS n,
+                     min(COALESCE(published_at, created_at)) AS first_seen,
+                     max(COALESCE(published_at, created_at)) AS last_seen,
+                     (array_agg(id ORDER BY COALESCE(published_at, created_at), id))[1] AS representative,
+                     (array_agg(title ORDER BY COALESCE(published_at, created_at), id))[1] AS title
+              FROM articles WHERE story_id = ANY(%s) GROUP BY story_id) m
+        WHERE s.id = m.story_id""", (ids,))
 
 
 # -- pipeline runs -------------------------------------------------------------------------------
 
 RUN_COUNTERS = ("feeds_polled", "feeds_not_modified", "feeds_failed", "entries_new", "pages_fetched",
-                "fetch_failures", "articles_new", "articles_updated", "duplicates")
+                "fetch_failures", "articles_new", "articles_updated", "duplicates", "stories_new",
+                "near_duplicates", "versions_new")
 
 
 def start_run(conn: Connection, dag_id: str, run_id: str, interval_start: datetime | None,

@@ -1,0 +1,159 @@
+"""Story-level near-duplicate detection (pure): MinHash fingerprints of word shingles, LSH band
+keys for lookup in PostgreSQL, and the rule that decides "same dispatch".
+
+The rule works on two estimates from the signatures: Jaccard similarity of the shingle sets
+and *containment* (shared shingles over the smaller set), which stays high when one copy is a
+truncated teaser or an extended update of the other. Different dispatches on one subject
+share words, rarely runs of five words; follow-ups that quote a paragraph stay well below
+the containment threshold. In a grey zone, an agency update marker in a title ("UPDATE",
+"MISE À JOUR", "CORRECTION", ...) with a similar title decides.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+from datasketch import MinHash
+
+from newsmon.deduplication import normalize_text
+
+SHINGLE_WORDS = 5
+NUM_PERM = 256
+BANDS = 64
+ROWS = 2
+"""LSH uses the first BANDS * ROWS values: 2 rows a band make pairs down to Jaccard ~0.15
+candidates (85 %); the full signature then decides, with less noise."""
+MIN_SHINGLES = 8
+"""Texts with fewer shingles (about a dozen words) are too short to compare reliably."""
+SEED = 20261125
+SCHEME = "affine32"
+"""Pinned: stored signatures must stay comparable across datasketch versions."""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When two fingerprints are the same dispatch (configurable, see ``from_env``)."""
+
+    containment: float = 0.80
+    """Same story at or above this containment, whatever the titles."""
+    jaccard: float = 0.70
+    """Same story at or above this Jaccard (covers light edits of long texts)."""
+    grey_containment: float = 0.55
+    """From here up to ``containment``: same story only with an update marker and a similar title."""
+    title_similarity: float = 0.5
+    """Word Jaccard of the titles (markers removed) required in the grey zone."""
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What is stored per article to find its story again: signature and shingle count."""
+
+    signature: np.ndarray  # uint32[NUM_PERM]
+    shingles: int
+
+    def to_db(self) -> tuple[list[int], int]:
+        return [int(v) for v in self.signature], self.shingles
+
+    @classmethod
+    def from_db(cls, signature: list[int], shingles: int) -> Fingerprint:
+        return cls(np.asarray(signature, dtype=np.uint32), int(shingles))
+
+
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
+_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
+
+
+def _hash32(data: bytes) -> int:
+    return struct.unpack("<I", hashlib.blake2b(data, digest_size=4).digest())[0]
+
+
+def shingle_set(text: str, k: int = SHINGLE_WORDS) -> set[bytes]:
+    """Word k-shingles of the normalized text (as used by the exact hash)."""
+    words = _WORD_RE.findall(normalize_text(text))
+    if len(words) < k:
+        return {" ".join(words).encode()} if words else set()
+    return {" ".join(words[i:i + k]).encode() for i in range(len(words) - k + 1)}
+
+
+def fingerprint(text: str | None) -> Fingerprint | None:
+    """MinHash fingerprint of ``text``; None when too short to compare."""
+    shingles = shingle_set(text or "")
+    if len(shingles) < MIN_SHINGLES:
+        return None
+    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=_hash32,
+                      permutations=_PERMUTATIONS)
+    minhash.update_batch(shingles)
+    return Fingerprint(minhash.hashvalues.astype(np.uint32).copy(), len(shingles))
+
+
+def band_keys(fp: Fingerprint) -> list[int]:
+    """One signed 64-bit key per LSH band (band number mixed in), for an indexed bigint column."""
+    keys = []
+    for band in range(BANDS):
+        chunk = fp.signature[band * ROWS:(band + 1) * ROWS].tobytes()
+        digest = hashlib.blake2b(bytes([band]) + chunk, digest_size=8).digest()
+        keys.append(struct.unpack("<q", digest)[0])
+    return keys
+
+
+def similarity(a: Fingerprint, b: Fingerprint) -> tuple[float, float]:
+    """Estimated (Jaccard, containment) of the two shingle sets."""
+    jaccard = float(np.count_nonzero(a.signature == b.signature)) / NUM_PERM
+    shared = jaccard * (a.shingles + b.shingles) / (1.0 + jaccard)
+    containment = min(1.0, shared / max(1, min(a.shingles, b.shingles)))
+    return jaccard, containment
+
+
+_UPDATE_WORDS = (r"update[sd]?|correction|corrected|correcting|refile[sd]?|rpt|repeat|recasts?|"
+                 r"mise à jour|maj|actualisation|rectificatif|corrigé|rectification|"
+                 r"aktualisierung|aktualisiert|berichtigung|korrektur|"
+                 r"actualización|actualizado|corrección|"
+                 r"обновление|обновлено|исправление|оновлення|виправлення|уточнення")
+_PRIORITY_WORDS = r"urgent|flash|alert|breaking|eil|eilmeldung|срочно|терміново"
+_MARKER_RE = re.compile(
+    rf"^\s*(?:(?P<update>{_UPDATE_WORDS})|(?:{_PRIORITY_WORDS}))\s*\d*\s*[-–—:|/]+\s*", re.IGNORECASE)
+
+
+def strip_update_marker(title: str | None) -> tuple[str, bool]:
+    """The title without a leading agency marker ("UPDATE 2 -", "MISE À JOUR -", ...)."""
+    if not title:
+        return "", False
+    stripped, found = title, False
+    for _ in range(3):  # "URGENT - MISE À JOUR -"
+        match = _MARKER_RE.match(stripped)
+        if not match:
+            break
+        stripped, found = stripped[match.end():], found or bool(match.group("update"))
+    return stripped.strip(), found
+
+
+def title_similarity(a: str | None, b: str | None) -> float:
+    """Word Jaccard of two titles, markers removed."""
+    wa = set(_WORD_RE.findall(normalize_text(strip_update_marker(a)[0])))
+    wb = set(_WORD_RE.findall(normalize_text(strip_update_marker(b)[0])))
+    return len(wa & wb) / len(wa | wb) if wa and wb else 0.0
+
+
+@dataclass(frozen=True)
+class Match:
+    same: bool
+    jaccard: float
+    containment: float
+    reason: str  # near | update | different
+
+
+def compare(a: Fingerprint, b: Fingerprint, title_a: str | None = None, title_b: str | None = None,
+            thresholds: Thresholds = Thresholds()) -> Match:
+    """Decide whether two fingerprints are the same dispatch, and why."""
+    jaccard, containment = similarity(a, b)
+    if containment >= thresholds.containment or jaccard >= thresholds.jaccard:
+        return Match(True, jaccard, containment, "near")
+    if containment >= thresholds.grey_containment:
+        marked = strip_update_marker(title_a)[1] or strip_update_marker(title_b)[1]
+        if marked and title_similarity(title_a, title_b) >= thresholds.title_similarity:
+            return Match(True, jaccard, containment, "update")
+    return Match(False, jaccard, containment, "different")
