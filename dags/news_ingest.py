@@ -15,14 +15,14 @@ import os
 
 import pendulum
 from airflow.sdk import Asset, TriggerRule, dag, get_current_context, task
-from newsmon_airflow import DEFAULT_ARGS, settings
+from newsmon_airflow import DEFAULT_ARGS, env_int, settings
 
 ARTICLES_ASSET = Asset(name="newsmon_articles", uri="postgres://newsmon/articles")
 
 
 @dag(
     dag_id="news_ingest",
-    schedule=os.environ.get("NEWSMON_INGEST_SCHEDULE", "@hourly"),
+    schedule=os.environ.get("NEWSMON_INGEST_SCHEDULE") or "@hourly",
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
@@ -45,7 +45,7 @@ def news_ingest() -> None:
 
         return sync(settings())
 
-    @task(max_active_tis_per_dagrun=int(os.environ.get("NEWSMON_POLL_CONCURRENCY", "8")))
+    @task(max_active_tis_per_dagrun=env_int("NEWSMON_POLL_CONCURRENCY", 8))
     def poll_feed(source: str) -> dict:
         from dataclasses import asdict
 
@@ -59,7 +59,7 @@ def news_ingest() -> None:
 
         return plan(settings())
 
-    @task(max_active_tis_per_dagrun=int(os.environ.get("NEWSMON_BATCH_CONCURRENCY", "2")))
+    @task(max_active_tis_per_dagrun=env_int("NEWSMON_BATCH_CONCURRENCY", 2))
     def process_batch(entry_ids: list[int]) -> dict:
         from dataclasses import asdict
 

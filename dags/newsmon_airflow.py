@@ -15,10 +15,19 @@ if TYPE_CHECKING:
     from newsmon.config import Settings
 
 NEWS_DB_CONN_ID = "newsmon_db"
+
+
+def env_int(name: str, default: int) -> int:
+    """An integer DAG setting from the environment; empty or malformed values use the default
+    (a parse-time crash would hide the whole DAG)."""
+    value = os.environ.get(name, "").strip()
+    return int(value) if value.isdigit() else default
+
+
 DEFAULT_ARGS = {
     "owner": "newsmon",
-    "retries": int(os.environ.get("NEWSMON_TASK_RETRIES", "2")),
-    "retry_delay": timedelta(seconds=int(os.environ.get("NEWSMON_RETRY_DELAY_SECONDS", "60"))),
+    "retries": env_int("NEWSMON_TASK_RETRIES", 2),
+    "retry_delay": timedelta(seconds=env_int("NEWSMON_RETRY_DELAY_SECONDS", 60)),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=30),
 }
