@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from newsmon.errors import NewsmonError
@@ -96,6 +97,17 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stories(args: argparse.Namespace) -> int:
+    from newsmon.reports import print_stories
+
+    if args.topic:
+        print("newsmon: --topic needs topic tagging, which is not available yet", file=sys.stderr)
+        return 2
+    print_stories(_settings(args).database_url, since=args.since, limit=args.limit,
+                  min_size=args.min_size)
+    return 0
+
+
 def cmd_serve_samples(args: argparse.Namespace) -> int:
     import time
 
@@ -109,6 +121,25 @@ def cmd_serve_samples(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             pass
     return 0
+
+
+def _since(value: str) -> datetime:
+    """Parse --since: an ISO date/time, or a duration back from now (30m, 24h, 7d)."""
+    import re
+    from datetime import UTC, timedelta
+
+    match = re.fullmatch(r"(\d+)\s*([mhdw])", value.strip())
+    if match:
+        amount, unit = int(match.group(1)), match.group(2)
+        delta = {"m": timedelta(minutes=amount), "h": timedelta(hours=amount),
+                 "d": timedelta(days=amount), "w": timedelta(weeks=amount)}[unit]
+        return datetime.now(UTC) - delta
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected YYYY-MM-DD, an ISO time or a duration like 24h, got {value!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -142,6 +173,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dag-id", default=None, help="only runs of this DAG")
     p.add_argument("--newest", type=int, default=10, help="how many newest articles to list")
     p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("stories", help="stories (deduplicated dispatches) with their sizes")
+    p.add_argument("--since", type=_since, default=None,
+                   help="only stories last seen since: YYYY-MM-DD, an ISO time, or a duration like 24h, 7d")
+    p.add_argument("--topic", help="only stories matching this topic")
+    p.add_argument("--min-size", type=int, default=1, help="only stories with at least this many articles")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(func=cmd_stories)
 
     p = sub.add_parser("serve-samples", help="serve the bundled demo site over HTTP on 127.0.0.1")
     p.add_argument("--port", type=int, default=8765)

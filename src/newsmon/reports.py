@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from newsmon.db import connect, redact
@@ -78,3 +79,26 @@ def print_feed_health(dsn: str) -> None:
         print("no sources yet: run an ingest first (sources are synced from the feeds file)")
         return
     print(format_table(["source", "health", "last", "http", "polled", "fails", "items", "message"], rows))
+
+
+def print_stories(dsn: str, since: datetime | None = None, limit: int = 50, min_size: int = 1) -> int:
+    """Stories last seen since ``since``, largest first; returns how many were listed."""
+    conn = connect(dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("""SELECT story_id, to_char(first_seen_at, 'YYYY-MM-DD HH24:MI'), article_count,
+                                  feed_items, source_count, array_to_string(languages, ','), title
+                           FROM story_overview
+                           WHERE (%(since)s::timestamptz IS NULL OR last_seen_at >= %(since)s)
+                             AND article_count >= %(min)s
+                           ORDER BY feed_items DESC, article_count DESC, first_seen_at DESC
+                           LIMIT %(limit)s""", {"since": since, "min": min_size, "limit": limit})
+            rows = cur.fetchall()
+    finally:
+        conn.close()
+    if not rows:
+        print("no stories" + (f" since {since:%Y-%m-%d %H:%M}" if since else ""))
+        return 0
+    print(format_table(["story", "first seen", "articles", "items", "sources", "langs", "title"], rows,
+                       max_width=80))
+    return len(rows)
