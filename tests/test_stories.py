@@ -1,0 +1,109 @@
+"""Near-duplicate fingerprints and the same-story rule (pure, no database)."""
+
+from __future__ import annotations
+
+import pytest
+
+from newsmon.stories import (
+    BANDS,
+    NUM_PERM,
+    Fingerprint,
+    band_keys,
+    compare,
+    fingerprint,
+    strip_update_marker,
+    title_similarity,
+)
+
+BASE = """BRUSSELS, Nov 24, 2026 (AFP) - NATO ambassadors met on Tuesday to review air policing over the
+Baltic states after a series of incidents involving aircraft flying without transponders near the
+border, diplomats said. The review, requested by Lithuania and Latvia, is expected to recommend more
+frequent patrols during the winter months and closer coordination with civilian air traffic control.
+"We are watching the situation closely and we remain calm," one diplomat said after the meeting,
+adding that no decision on new deployments would be taken before the defence ministers meet in
+February. Russia's foreign ministry did not respond to a request for comment on Tuesday evening."""
+
+OTHER = """MOSCOW, Nov 24, 2026 (AFP) - Russia's central bank kept its key rate unchanged on Tuesday,
+citing persistent inflation driven by wage growth and a weaker rouble, and signalled that cuts were
+unlikely before the spring. Analysts polled before the decision had expected a pause, although some
+had argued that slowing consumer lending left room for a small reduction this year."""
+
+
+def test_fingerprint_is_deterministic_and_roundtrips() -> None:
+    """The same text always gives the same signature; the DB form reads back identical."""
+    a, b = fingerprint(BASE), fingerprint(BASE)
+    assert a is not None and b is not None
+    assert a.signature.shape == (NUM_PERM,) and (a.signature == b.signature).all()
+    values, shingles = a.to_db()
+    again = Fingerprint.from_db(values, shingles)
+    assert (again.signature == a.signature).all() and again.shingles == a.shingles
+    assert band_keys(a) == band_keys(again) and len(band_keys(a)) == BANDS
+
+
+def test_short_text_has_no_fingerprint() -> None:
+    """A headline-length text is too short to compare reliably."""
+    assert fingerprint("NATO ministers meet in Brussels") is None
+    assert fingerprint("") is None and fingerprint(None) is None
+
+
+def test_copy_with_boilerplate_and_typography_is_same_story() -> None:
+    """A partner copy with added boilerplate and curly quotes is the same dispatch."""
+    copy = ("Published 24/11/2026 at 18:02\n" + BASE.replace('"', "\u201c")
+            + "\nRead also: our live coverage. (c) AFP. Subscribe to our newsletter.")
+    match = compare(fingerprint(BASE), fingerprint(copy))
+    assert match.same and match.reason == "near" and match.containment > 0.9
+
+
+def test_truncated_teaser_is_same_story() -> None:
+    """The first half of a dispatch is contained in it."""
+    teaser = BASE[: len(BASE) // 2]
+    match = compare(fingerprint(BASE), fingerprint(teaser))
+    assert match.same and match.containment >= 0.8
+
+
+def test_different_story_is_not_same() -> None:
+    """Two unrelated dispatches share no run of five words."""
+    match = compare(fingerprint(BASE), fingerprint(OTHER))
+    assert not match.same and match.containment < 0.1 and match.reason == "different"
+
+
+def test_update_marker_decides_in_the_grey_zone() -> None:
+    """A rewritten update (70% of the words kept) joins only when its title carries a marker."""
+    words = BASE.split()
+    rewritten = " ".join(words[: int(len(words) * 0.7)]) + " " + (
+        "Later on Tuesday the alliance said two more incidents had been reported over Estonia, bringing "
+        "the total this month to nine, and that Finnish jets had joined the patrols for the first time. "
+        "Officials said the recommendations would be published on Friday after consultations with all "
+        "thirty-two allies and with the civil aviation authorities of the three Baltic states. A "
+        "spokesman for the Lithuanian defence ministry welcomed the move and said Vilnius had asked "
+        "for the review in October.")
+    fa, fb = fingerprint(BASE), fingerprint(rewritten)
+    title = "NATO reviews Baltic air policing"
+    plain = compare(fa, fb, title, title + " after incidents")
+    marked = compare(fa, fb, title, "UPDATE 1-" + title + " after incidents")
+    assert 0.55 <= plain.containment < 0.8, plain
+    assert not plain.same
+    assert marked.same and marked.reason == "update"
+
+
+@pytest.mark.parametrize(("title", "expected"), [
+    ("UPDATE 2-Russian strike on Kharkiv", ("Russian strike on Kharkiv", True)),
+    ("MISE À JOUR - Le Conseil OTAN-Russie", ("Le Conseil OTAN-Russie", True)),
+    ("URGENT - MISE À JOUR : Kiev", ("Kiev", True)),
+    ("CORRECTION: NATO budget", ("NATO budget", True)),
+    ("Aktualisierung - Nato-Gipfel", ("Nato-Gipfel", True)),
+    ("ОБНОВЛЕНИЕ: Лавров", ("Лавров", True)),
+    ("URGENT - Kyiv under attack", ("Kyiv under attack", False)),
+    ("New START talks resume", ("New START talks resume", False)),
+    ("Update on the Baltic talks", ("Update on the Baltic talks", False)),
+    ("", ("", False)),
+])
+def test_update_markers(title: str, expected: tuple[str, bool]) -> None:
+    """Agency markers are removed only when followed by a separator; priority flags don't count."""
+    assert strip_update_marker(title) == expected
+
+
+def test_title_similarity_ignores_markers() -> None:
+    """Titles compare without their markers, case and accents folded by normalization."""
+    assert title_similarity("MISE À JOUR - Otan : réunion", "Otan : réunion") == 1.0
+    assert title_similarity("Otan : réunion", "Budget de la Russie") == 0.0
