@@ -6,6 +6,7 @@ file, the entry and the field, so a typo never becomes a silent default.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field, fields
@@ -68,8 +69,11 @@ class Settings:
         settings = cls(**values)
         for name in ("connect_timeout", "read_timeout", "max_body_bytes", "fetch_concurrency",
                      "batch_size", "fetch_max_attempts"):
-            if getattr(settings, name) <= 0:
-                raise ConfigError(f"NEWSMON_{name.upper()} must be positive, got {getattr(settings, name)}")
+            if not 0 < getattr(settings, name) < math.inf:  # also refuses nan and inf
+                raise ConfigError(f"NEWSMON_{name.upper()} must be positive and finite, "
+                                  f"got {getattr(settings, name)}")
+        if settings.max_redirects < 0:
+            raise ConfigError(f"NEWSMON_MAX_REDIRECTS must be 0 or more, got {settings.max_redirects}")
         return settings
 
 

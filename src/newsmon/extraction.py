@@ -17,7 +17,9 @@ MIN_TEXT_CHARS = 200
 """Extracted text shorter than this is not an article body (video page, teaser, paywall)."""
 _HTML_LANG_RE = re.compile(rb"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)?)",
                            re.IGNORECASE)
-_DATE_PARAMS = {"extensive_search": False, "original_date": True,
+# deferred_url_extractor: a date in the URL (/2026/11/23/, day only) must not win over the
+# page's own metadata, which carries the time and the zone.
+_DATE_PARAMS = {"extensive_search": False, "original_date": True, "deferred_url_extractor": True,
                 "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
 
 
@@ -83,6 +85,7 @@ _BLOCK_TAGS = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "bloc
                "figure", "figcaption", "dd", "dt"}
 _BLANKS_RE = re.compile(r"[ \t\u00a0]*\n[\s\u00a0]*")
 _SPACES_RE = re.compile(r"[ \t\u00a0]+")
+_WHITESPACE_RE = re.compile(r"\s+")
 
 
 def fragment_text(fragment: str | None) -> str:
@@ -100,6 +103,14 @@ def fragment_text(fragment: str | None) -> str:
         return _SPACES_RE.sub(" ", re.sub(r"<[^>]+>", " ", fragment)).strip()
     for bad in root.xpath("//script|//style|//noscript"):
         bad.drop_tree()
+    # In HTML a line break in the source is white space: only block elements break lines
+    # (<pre> excepted), else a wrapped paragraph would come out as several.
+    preformatted = {e for pre in root.iter("pre") for e in pre.iter()}
+    for element in root.iter():
+        if element.text and element not in preformatted:
+            element.text = _WHITESPACE_RE.sub(" ", element.text)
+        if element.tail and element.getparent() not in preformatted:
+            element.tail = _WHITESPACE_RE.sub(" ", element.tail)
     for element in root.iter():
         if isinstance(element.tag, str) and element.tag.lower() in _BLOCK_TAGS:
             element.tail = "\n" + (element.tail or "")

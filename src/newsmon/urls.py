@@ -20,7 +20,9 @@ def canonicalize_url(url: str) -> str:
     """
     url = url.strip()
     try:
-        normalized = courlan.normalize_url(url, strict=False, trailing_slash=True)
+        # Given a string, courlan HTML-unescapes it first, turning "&section=" into "§ion=":
+        # hand it the parts instead.
+        normalized = courlan.normalize_url(urlsplit(url), strict=False, trailing_slash=True)
     except (ValueError, TypeError):
         normalized = url
     parts = urlsplit(normalized)

@@ -1,0 +1,168 @@
+"""The HTTP edge against a real misbehaving server (tests/faultserver.py) on 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from newsmon.config import Settings
+from newsmon.downloads import Fetcher
+from newsmon.errors import FetchError
+from tests.faultserver import GOOD_RSS, FaultServer
+
+SETTINGS = Settings(read_timeout=1, connect_timeout=1, max_body_bytes=1_000_000, max_redirects=3)
+
+
+@pytest.fixture(scope="module")
+def fetcher() -> Iterator[Fetcher]:
+    with Fetcher(SETTINGS) as f:
+        yield f
+
+
+def _fail(fetcher: Fetcher, url: str, **kwargs: str) -> FetchError:
+    with pytest.raises(FetchError) as caught:
+        fetcher.fetch(url, **kwargs)
+    return caught.value
+
+
+def test_ok(fetcher: Fetcher, fault_server: FaultServer) -> None:
+    """A valid feed comes back whole, with status 200, final URL and lower-cased headers."""
+    result = fetcher.fetch(fault_server.url("/ok.xml"))
+    assert result.status == 200
+    assert result.body == GOOD_RSS
+    assert result.url == fault_server.url("/ok.xml")
+    assert result.headers["content-type"] == "application/rss+xml"
+    assert not result.not_modified
+
+
+def test_404_is_permanent(fetcher: Fetcher, fault_server: FaultServer) -> None:
+    """404 Not Found: retrying is pointless."""
+    error = _fail(fetcher, fault_server.url("/404"))
+    assert (error.status, error.transient) == (404, False)
+    assert "HTTP 404" in str(error)
+
+
+def test_500_is_transient(fetcher: Fetcher, fault_server: FaultServer) -> None:
+    """500 Internal Server Error: a later retry may succeed."""
+    error = _fail(fetcher, fault_server.url("/500"))
+    assert (error.status, error.transient) == (500, True)
+
+
+def test_429_is_transient_and_reports_retry_after(fetcher: Fetcher, fault_server: FaultServer) -> None:
+    """429 Too Many Requests is transient and its message carries the server's Retry-After."""
+    error = _fail(fetcher, fault_server.url("/429"))
+    assert (error.status, error.transient) == (429, True)
+    assert "Retry-After: 120" in str(error)
+
+
+def test_flaky_server_recovers_on_retry(fetcher: Fetcher, fault_server: FaultServer) -> None:
+    """A transient 500 is followed by success on the next request (what makes retrying worth it)."""
+    url = fault_server.url("/flaky?key=downloads-test")
+    assert _fail(fetcher, url).transient
+    assert fetcher.fetch(url).body == GOOD_RSS
+
+
+def test_slow_response_times_out_transiently(fetcher: Fetcher, fault_server: FaultServer) -> None:
+    """A server silent past read_timeout gives a transient 'timed out' error, about on time."""
+    started = time.monotonic()
+    error = _fail(fetcher, fault_server.url("/slow?seconds=3"))
+    elapsed = time.monotonic() - started
+    assert error.transient
+    assert "timed out" in str(error)
+    assert elapsed < 2.5
+
+
+def test_connection_reset_is_a_fetch_error(fetcher: Fetcher, fault_server: FaultServer) -> None:
+    """A connection closed without an answer is a transient FetchError, not an httpx exception."""
+    error = _fail(fetcher, fault_server.url("/reset"))
+    assert error.transient
+    assert "connection failed" in str(error)
+
+
+def test_redirect_loop_is_permanent(fetcher: Fetcher, fault_server: FaultServer) -> None:
+    """A URL redirecting to itself is detected as a loop, not followed until the limit."""
+    error = _fail(fetcher, fault_server.url("/redirect-loop"))
+    assert not error.transient
+    assert "redirect loop" in str(error)
+
+
+@pytest.mark.parametrize("hops", [1, 2, 3])
+def test_redirect_chain_within_limit(fetcher: Fetcher, fault_server: FaultServer, hops: int) -> None:
+    """Up to max_redirects (3) redirects are followed; the result names the final URL."""
+    result = fetcher.fetch(fault_server.url(f"/redirect-chain?n={hops}"))
+    assert result.status == 200
+    assert result.body == GOOD_RSS
+    assert result.url == fault_server.url("/ok.xml")
+
+
+@pytest.mark.parametrize("hops", [4, 5])
+def test_redirect_chain_over_limit(fetcher: Fetcher, fault_server: FaultServer, hops: int) -> None:
+    """More redirects than max_redirects (3) is a permanent 'too many redirects' error."""
+    error = _fail(fetcher, fault_server.url(f"/redirect-chain?n={hops}"))
+    assert not error.transient
+    assert "too many redirects" in str(error)
+
+
+def test_endless_body_is_cut_at_the_cap_quickly(fetcher: Fetcher, fault_server: FaultServer) -> None:
+    """A body past max_body_bytes is abandoned ('too large', permanent) without reading it all."""
+    started = time.monotonic()
+    error = _fail(fetcher, fault_server.url("/big"))
+    assert time.monotonic() - started < 3
+    assert not error.transient
+    assert "too large" in str(error)
+
+
+def test_gzip_bomb_is_stopped_by_the_decompressed_cap(fetcher: Fetcher, fault_server: FaultServer) -> None:
+    """A 60 KB gzip body inflating to 60 MB hits the cap on decompressed bytes."""
+    started = time.monotonic()
+    error = _fail(fetcher, fault_server.url("/gzip-bomb"))
+    assert time.monotonic() - started < 3
+    assert not error.transient
+    assert "too large" in str(error) and "decompression" in str(error)
+
+
+def test_conditional_get_with_etag_gives_304(fetcher: Fetcher, fault_server: FaultServer) -> None:
+    """Sending back the ETag received gets 304: not_modified, empty body, validator kept."""
+    first = fetcher.fetch(fault_server.url("/etag.xml"))
+    assert first.status == 200 and first.etag == '"v1"'
+    second = fetcher.fetch(fault_server.url("/etag.xml"), etag=first.etag)
+    assert second.status == 304
+    assert second.not_modified
+    assert second.body == b""
+    assert second.etag == '"v1"'
+
+
+def test_stale_etag_gets_the_full_document(fetcher: Fetcher, fault_server: FaultServer) -> None:
+    """An ETag the server no longer has gets a full 200 answer."""
+    result = fetcher.fetch(fault_server.url("/etag.xml"), etag='"v0"')
+    assert result.status == 200 and result.body == GOOD_RSS
+
+
+@pytest.mark.parametrize("url", ["ftp://127.0.0.1/feed.xml", "file:///etc/passwd",
+                                 "javascript:alert(1)", "127.0.0.1/feed.xml"])
+def test_non_http_scheme_refused(fetcher: Fetcher, url: str) -> None:
+    """Only http and https are fetched; anything else is refused, permanently."""
+    error = _fail(fetcher, url)
+    assert not error.transient
+    assert "refused URL scheme" in str(error)
+
+
+def test_connection_refused_is_transient(fetcher: Fetcher) -> None:
+    """Nothing listening on the port: a transient 'connection failed'."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    error = _fail(fetcher, f"http://127.0.0.1:{port}/feed.xml")
+    assert error.transient
+    assert "connection failed" in str(error)
+
+
+def test_fetcher_still_works_after_failures(fetcher: Fetcher, fault_server: FaultServer) -> None:
+    """After resets, timeouts and abandoned bodies, the shared client still fetches normally."""
+    for path in ("/reset", "/big", "/slow?seconds=2"):
+        with pytest.raises(FetchError):
+            fetcher.fetch(fault_server.url(path))
+    assert fetcher.fetch(fault_server.url("/ok.xml")).body == GOOD_RSS
