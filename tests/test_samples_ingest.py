@@ -117,3 +117,15 @@ def test_second_run_adds_nothing_and_uses_conditional_get(ingested: dict) -> Non
     assert second["entries_new"] == 0 and second["articles_new"] == 0 and second["pages_fetched"] == 0
     assert ingested["count_after"] == len(ingested["articles"])
     assert all("/feeds/" in path for path in ingested["second_requests"])
+
+
+def test_updated_version_joins_the_original_story(ingested: dict, database_url: str) -> None:
+    """The "MISE À JOUR" page is its own article in the same story as the original."""
+    pair = EXPECTED["updated_version"]
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("""SELECT canonical_url, story_id FROM articles""")
+        story = {urlsplit(url).path: story_id for url, story_id in cur.fetchall()}
+        cur.execute("SELECT count(*) FROM stories")
+        stories = cur.fetchone()[0]
+    assert story[pair["original"]] == story[pair["update"]]
+    assert stories == EXPECTED["totals"]["distinct_articles"] - 1

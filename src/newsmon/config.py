@@ -11,11 +11,14 @@ import os
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from newsmon.errors import ConfigError
+
+if TYPE_CHECKING:
+    from newsmon.stories import Thresholds
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_FEEDS_FILE = PROJECT_ROOT / "config" / "feeds.yml"
@@ -49,6 +52,12 @@ class Settings:
     """NEWSMON_BATCH_SIZE: feed entries processed per batch (one Airflow task each)."""
     fetch_max_attempts: int = 3
     """NEWSMON_FETCH_MAX_ATTEMPTS: tries for a page that fails transiently, across runs."""
+    dedup_containment: float = 0.80
+    """NEWSMON_DEDUP_CONTAINMENT: share of the smaller text's 5-word shingles found in the other
+    above which two articles are the same story (0-1)."""
+    dedup_jaccard: float = 0.70
+    """NEWSMON_DEDUP_JACCARD: Jaccard similarity of the shingle sets above which two articles are
+    the same story (0-1)."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -72,6 +81,9 @@ class Settings:
             if not 0 < getattr(settings, name) < math.inf:  # also refuses nan and inf
                 raise ConfigError(f"NEWSMON_{name.upper()} must be positive and finite, "
                                   f"got {getattr(settings, name)}")
+        for name in ("dedup_containment", "dedup_jaccard"):
+            if not 0 < getattr(settings, name) <= 1:
+                raise ConfigError(f"NEWSMON_{name.upper()} must be in (0, 1], got {getattr(settings, name)}")
         if settings.max_redirects < 0:
             raise ConfigError(f"NEWSMON_MAX_REDIRECTS must be 0 or more, got {settings.max_redirects}")
         return settings
@@ -175,3 +187,10 @@ def load_feeds(path: str | Path, env: dict[str, str] | None = None) -> list[Feed
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: invalid YAML: {exc}") from None
     return parse_feeds(data, str(path), env)
+
+
+def dedup_thresholds(settings: Settings) -> Thresholds:
+    """The same-story thresholds configured in ``settings``."""
+    from newsmon.stories import Thresholds
+
+    return Thresholds(containment=settings.dedup_containment, jaccard=settings.dedup_jaccard)

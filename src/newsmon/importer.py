@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsmon import store
-from newsmon.config import Settings
+from newsmon.config import Settings, dedup_thresholds
 from newsmon.db import transaction
 from newsmon.deduplication import content_hash
 from newsmon.documents import Document, DocumentError, iter_files, read_document
@@ -48,7 +48,7 @@ def import_paths(settings: Settings, paths: list[str | Path], progress: bool = T
         if not chunk:
             return
         with transaction(settings.database_url) as conn:
-            outcomes = store.load_articles(conn, chunk)
+            outcomes = store.load_articles(conn, chunk, dedup_thresholds(settings))
         report.articles_new += sum(1 for o in outcomes if o.dedup == "new")
         report.articles_updated += sum(1 for o in outcomes if o.updated)
         report.duplicates += sum(1 for o in outcomes if o.dedup != "new" and not o.updated)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from newsmon import store
-from newsmon.config import FeedConfig, Settings, load_feeds
+from newsmon.config import FeedConfig, Settings, dedup_thresholds, load_feeds
 from newsmon.db import transaction
 from newsmon.deduplication import content_hash
 from newsmon.downloads import Fetcher, FetchResult
@@ -237,7 +237,7 @@ def process_entries(settings: Settings, entry_ids: Sequence[int], fetcher: Fetch
         candidates.append(_candidate(entry, page, now))
         owners.append(entry)
     with transaction(settings.database_url) as conn:
-        results = store.load_articles(conn, candidates)
+        results = store.load_articles(conn, candidates, dedup_thresholds(settings))
         for entry, cand, result in zip(owners, candidates, results, strict=True):
             page = pages.get(link_of.get(entry.canonical_url or "", "")) if entry.fetch_pages else None
             retry = (page is not None and not page.fetched and page.transient
