@@ -21,10 +21,11 @@ from newsmon.stories import Thresholds, band_keys, compare, fingerprint
 EVAL_DIR = Path(__file__).resolve().parents[1] / "eval" / "dedup"
 
 
-def evaluate(eval_dir: Path = EVAL_DIR, thresholds: Thresholds = Thresholds()) -> dict:
+def evaluate(eval_dir: Path = EVAL_DIR, thresholds: Thresholds | None = None) -> dict:
     """Score every labeled pair; return counts, precision, recall, per-kind accuracy, errors."""
     documents = {d["id"]: d for d in yaml.safe_load((eval_dir / "documents.yml").read_text())["documents"]}
     pairs = yaml.safe_load((eval_dir / "pairs.yml").read_text())["pairs"]
+    thresholds = thresholds or Thresholds()
     prints = {doc_id: fingerprint(doc["text"]) for doc_id, doc in documents.items()}
     bands = {doc_id: set(band_keys(fp)) if fp else set() for doc_id, fp in prints.items()}
     tp = fp = fn = tn = 0

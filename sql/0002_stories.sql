@@ -1,6 +1,6 @@
 -- 0002: stories. Every article belongs to a story: exact copies (same canonical URL or same
 -- normalized text, recorded on feed_entries) and near-duplicates (MinHash over word shingles,
--- LSH band keys in a GIN-indexed array) join one story; a changed text under the same URL is a
+-- LSH band keys in an indexed table) join one story; a changed text under the same URL is a
 -- new version of the article, kept in article_versions.
 
 CREATE TABLE stories (
@@ -26,10 +26,16 @@ CREATE INDEX articles_story_idx ON articles (story_id);
 CREATE TABLE article_fingerprints (
     article_id bigint PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,
     signature  bytea NOT NULL,          -- NUM_PERM little-endian uint32 MinHash values
-    shingles   integer NOT NULL,        -- size of the word-shingle set
-    bands      bigint[] NOT NULL        -- LSH band keys
+    shingles   integer NOT NULL         -- size of the word-shingle set
 );
-CREATE INDEX article_fingerprints_bands_idx ON article_fingerprints USING gin (bands);
+
+-- The LSH index: one row per (band key, article). A lookup is an index probe per band key of
+-- the new article, so its cost grows with the log of the corpus, not with its size.
+CREATE TABLE article_bands (
+    band_key   bigint NOT NULL,
+    article_id bigint NOT NULL,  -- article_fingerprints.article_id (no FK: see below)
+    PRIMARY KEY (band_key, article_id)
+);  -- no index on article_id alone: replacing a fingerprint deletes its rows by their keys
 
 CREATE TABLE article_versions (
     id            bigserial PRIMARY KEY,

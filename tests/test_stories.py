@@ -34,10 +34,9 @@ def test_fingerprint_is_deterministic_and_roundtrips() -> None:
     a, b = fingerprint(BASE), fingerprint(BASE)
     assert a is not None and b is not None
     assert a.signature.shape == (NUM_PERM,) and (a.signature == b.signature).all()
-    values, shingles = a.to_db()
-    again = Fingerprint.from_db(values, shingles)
+    again = Fingerprint.from_bytes(a.to_bytes(), a.shingles)
     assert (again.signature == a.signature).all() and again.shingles == a.shingles
-    assert band_keys(a) == band_keys(again) and len(band_keys(a)) == BANDS
+    assert band_keys(a) == band_keys(again) == a.bands and len(a.bands) == BANDS
 
 
 def test_short_text_has_no_fingerprint() -> None:

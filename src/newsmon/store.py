@@ -14,7 +14,7 @@ from psycopg2.extras import execute_values
 
 from newsmon.config import FeedConfig
 from newsmon.feeds import FeedEntry
-from newsmon.stories import Fingerprint, Thresholds, band_keys, compare
+from newsmon.stories import Fingerprint, Thresholds, compare
 from newsmon.urls import canonicalize_url
 
 Connection = psycopg2.extensions.connection
@@ -371,36 +371,48 @@ def _update_articles(cur: Any, updates: Sequence[tuple[int, ArticleCandidate, bo
 
 
 def _store_fingerprints(cur: Any, items: Sequence[tuple[int, Fingerprint | None]]) -> None:
-    rows = [(article_id, fp.signature.astype("<u4").tobytes(), fp.shingles, band_keys(fp))
+    """Store (or replace) fingerprints and their LSH band keys; None removes an article's."""
+    ids = [article_id for article_id, _ in items]
+    if not ids:
+        return
+    cur.execute("DELETE FROM article_fingerprints WHERE article_id = ANY(%s) RETURNING article_id, signature,"
+                " shingles", (ids,))
+    old = [(key, article_id) for article_id, signature, shingles in cur.fetchall()
+           for key in Fingerprint.from_bytes(bytes(signature), shingles).bands]
+    if old:  # by primary key: the band index needs no second index on article_id
+        execute_values(cur, "DELETE FROM article_bands b USING (VALUES %s) AS v(key, id) "
+                            "WHERE b.band_key = v.key AND b.article_id = v.id", old,
+                       template="(%s::bigint, %s::bigint)", page_size=5000)
+    rows = [(article_id, fp.to_bytes(), fp.shingles)
             for article_id, fp in items if fp is not None]
     if rows:
-        execute_values(cur, """
-            INSERT INTO article_fingerprints (article_id, signature, shingles, bands) VALUES %s
-            ON CONFLICT (article_id) DO UPDATE SET signature = EXCLUDED.signature,
-                shingles = EXCLUDED.shingles, bands = EXCLUDED.bands""", rows,
-            template="(%s, %s, %s, %s::bigint[])")
-    cleared = [article_id for article_id, fp in items if fp is None]
-    if cleared:
-        cur.execute("DELETE FROM article_fingerprints WHERE article_id = ANY(%s)", (cleared,))
+        execute_values(cur, "INSERT INTO article_fingerprints (article_id, signature, shingles) VALUES %s",
+                       rows)
+        execute_values(cur, "INSERT INTO article_bands (band_key, article_id) VALUES %s "
+                            "ON CONFLICT DO NOTHING",
+                       [(key, article_id) for article_id, fp in items if fp is not None for key in fp.bands],
+                       page_size=5000)
 
 
 def _assign_stories(cur: Any, new: Sequence[tuple[int, ArticleCandidate]],
                     thresholds: Thresholds) -> dict[int, tuple[int, bool, str]]:
     """Place freshly inserted articles in stories: {article id: (story id, new story?, join)}."""
-    import numpy as np
 
     with_fp = [(article_id, c) for article_id, c in new if c.fingerprint is not None]
     candidates: dict[int, list[tuple[int, Fingerprint, int | None, str | None]]] = {}
     if with_fp:
-        rows = execute_values(cur, """
-            SELECT v.id, f.article_id, f.signature, f.shingles, a.story_id, a.title
-            FROM (VALUES %s) AS v(id, bands)
-            JOIN article_fingerprints f ON f.bands && v.bands
-            JOIN articles a ON a.id = f.article_id""",
-            [(article_id, band_keys(c.fingerprint)) for article_id, c in with_fp],
-            template="(%s::bigint, %s::bigint[])", fetch=True)
+        keys = [(article_id, key) for article_id, c in with_fp for key in c.fingerprint.bands]
+        cur.execute("""
+            SELECT m.id, f.article_id, f.signature, f.shingles, a.story_id, a.title
+            FROM (SELECT DISTINCT v.id, b.article_id
+                  FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, key)
+                  JOIN article_bands b ON b.band_key = v.key) m
+            JOIN article_fingerprints f ON f.article_id = m.article_id
+            JOIN articles a ON a.id = m.article_id""",
+            ([k[0] for k in keys], [k[1] for k in keys]))
+        rows = cur.fetchall()
         for new_id, other_id, signature, shingles, story_id, title in rows:
-            fp = Fingerprint(np.frombuffer(bytes(signature), dtype="<u4").astype(np.uint32), shingles)
+            fp = Fingerprint.from_bytes(bytes(signature), shingles)
             candidates.setdefault(new_id, []).append((other_id, fp, story_id, title))
 
     placed: dict[int, tuple[int | None, bool, str, float | None]] = {}  # story None: create one

@@ -11,6 +11,7 @@ the containment threshold. In a grey zone, an agency update marker in a title ("
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import struct
@@ -23,10 +24,12 @@ from newsmon.deduplication import normalize_text
 
 SHINGLE_WORDS = 5
 NUM_PERM = 256
-BANDS = 64
+BANDS = 32
 ROWS = 2
-"""LSH uses the first BANDS * ROWS values: 2 rows a band make pairs down to Jaccard ~0.15
-candidates (85 %); the full signature then decides, with less noise."""
+"""LSH uses the first BANDS * ROWS values. With 2 rows a band, a pair becomes a candidate with
+probability 1 - (1 - J**2) ** 32: 95 % at Jaccard 0.3, 73 % at 0.2 (the rewritten-update case,
+where containment matters more); the full signature then decides, with less noise. 32 bands
+keep the index at 32 rows an article."""
 MIN_SHINGLES = 8
 """Texts with fewer shingles (about a dozen words) are too short to compare reliably."""
 SEED = 20261125
@@ -55,12 +58,18 @@ class Fingerprint:
     signature: np.ndarray  # uint32[NUM_PERM]
     shingles: int
 
-    def to_db(self) -> tuple[list[int], int]:
-        return [int(v) for v in self.signature], self.shingles
+    @functools.cached_property
+    def bands(self) -> list[int]:
+        """LSH band keys (computed once per fingerprint)."""
+        return band_keys(self)
+
+    def to_bytes(self) -> bytes:
+        """The signature as stored: little-endian uint32 values."""
+        return self.signature.astype("<u4").tobytes()
 
     @classmethod
-    def from_db(cls, signature: list[int], shingles: int) -> Fingerprint:
-        return cls(np.asarray(signature, dtype=np.uint32), int(shingles))
+    def from_bytes(cls, data: bytes, shingles: int) -> Fingerprint:
+        return cls(np.frombuffer(data, dtype="<u4").astype(np.uint32), int(shingles))
 
 
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
