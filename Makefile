@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha1s
 export UV_COMPILE_BYTECODE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint eval bench clean
+.PHONY: help install demo test lint eval eval-dedup bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,11 +38,16 @@ test: $(STAMP) ## run the whole test suite (PostgreSQL: local server, else a thr
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check src dags plugins tests benchmarks
 
-eval: $(STAMP) ## quality numbers (extraction F1 on ../shared; skips without it)
+eval: $(STAMP) ## quality numbers: extraction F1 (on ../shared, skipped without it), dedup P/R
 	$(BIN)/python -m benchmarks.eval_extraction
+	$(BIN)/python -m benchmarks.eval_dedup
 
-bench: $(STAMP) ## throughput benchmarks (needs ../shared and PostgreSQL)
+eval-dedup: $(STAMP) ## dedup precision/recall on eval/dedup, with the misclassified pairs
+	$(BIN)/python -m benchmarks.eval_dedup --errors
+
+bench: $(STAMP) ## benchmarks: processing throughput (needs ../shared), dedup cost at 10k/1M (PostgreSQL)
 	$(BIN)/python -m benchmarks.bench_processing
+	$(BIN)/python -m benchmarks.bench_dedup
 
 clean: ## remove the venv and local state (.local: demo database cluster, Airflow home)
 	-$(BIN)/python -c "from newsmon.localdb import stop_local_cluster; stop_local_cluster()" 2>/dev/null

@@ -34,6 +34,12 @@ class FeedEntry:
     author: str | None
     language: str | None
     tags: tuple[str, ...] = ()
+    # agency wire fields (NewsML); None/empty for ordinary feeds
+    version: int | None = None  # the item's version: a higher one replaces the stored text
+    status: str = "usable"  # usable | canceled | withheld (pubStatus)
+    dateline: str | None = None
+    subjects: tuple[str, ...] = ()  # subject codes or names (IPTC media topics, ...)
+    keywords: tuple[str, ...] = ()
 
     @property
     def best_text(self) -> str:
