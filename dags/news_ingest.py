@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 
 import pendulum
-from airflow.sdk import Asset, TriggerRule, dag, get_current_context, task
+from airflow.sdk import Asset, Param, TriggerRule, dag, get_current_context, task
 from newsmon_airflow import DEFAULT_ARGS, env_int, settings
 
 ARTICLES_ASSET = Asset(name="newsmon_articles", uri="postgres://newsmon/articles")
@@ -29,6 +29,8 @@ ARTICLES_ASSET = Asset(name="newsmon_articles", uri="postgres://newsmon/articles
     default_args=DEFAULT_ARGS,
     tags=["newsmon", "ingest"],
     doc_md=__doc__,
+    params={"force_poll": Param(False, type="boolean",
+                                description="poll every enabled feed, even those not due yet")},
 )
 def news_ingest() -> None:
     @task
@@ -51,7 +53,8 @@ def news_ingest() -> None:
 
         from newsmon.pipeline import poll_source
 
-        return asdict(poll_source(settings(), source))
+        force = bool(get_current_context()["params"].get("force_poll"))
+        return asdict(poll_source(settings(), source, force=force))
 
     @task
     def plan_batches(polls: list[dict]) -> list[list[int]]:

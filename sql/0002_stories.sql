@@ -33,9 +33,11 @@ CREATE TABLE article_fingerprints (
 -- the new article, so its cost grows with the log of the corpus, not with its size.
 CREATE TABLE article_bands (
     band_key   bigint NOT NULL,
-    article_id bigint NOT NULL,  -- article_fingerprints.article_id (no FK: see below)
-    PRIMARY KEY (band_key, article_id)
-);  -- no index on article_id alone: replacing a fingerprint deletes its rows by their keys
+    article_id bigint NOT NULL   -- article_fingerprints.article_id (rows are replaced with it)
+);
+-- A hash index: one or two page reads per probe whatever the table size (a btree needs one
+-- per level, and grows them). Replacing a fingerprint deletes its rows by their keys.
+CREATE INDEX article_bands_key_idx ON article_bands USING hash (band_key);
 
 CREATE TABLE article_versions (
     id            bigserial PRIMARY KEY,

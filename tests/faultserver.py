@@ -35,7 +35,7 @@ ROUTES = {
     "/big": "an endless body (past any size cap)",
     "/gzip-bomb": "a small gzip body that inflates to 60 MB",
     "/etag.xml": "the valid feed with an ETag; answers 304 to If-None-Match",
-    "/pages.xml": "?prefix=P: two items linking to /page?key=P-a&fail=1 and /page?key=P-b&fail=0",
+    "/pages.xml": "?prefix=P: two items linking to /page?key=P-a&fail=2 and /page?key=P-b&fail=0",
     "/page": "an article page; 503 for the first ?fail=N requests of ?key=K",
 }
 
@@ -65,7 +65,14 @@ class FaultServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: object, client_address: object) -> None:
+                import sys
+
+                if not isinstance(sys.exc_info()[1], ConnectionError):  # clients hang up on purpose
+                    super().handle_error(request, client_address)
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -155,7 +162,7 @@ class FaultServer:
                 f"<item><title>Story {k}</title><link>{self.base_url}/page?key={k}&amp;fail={n}</link>"
                 f"<guid>page-{k}</guid><description>Feed summary of story {k}, long enough to be kept "
                 f"as the article text while the page cannot be fetched.</description></item>"
-                for k, n in ((prefix + "-a", 1), (prefix + "-b", 0)))
+                for k, n in ((prefix + "-a", 2), (prefix + "-b", 0)))
             self._send(h, 200, f"<?xml version='1.0'?><rss version='2.0'><channel><title>Pages</title>"
                                f"{items}</channel></rss>".encode())
         elif path == "/page":

@@ -80,10 +80,13 @@ def test_dag_run_ingests_and_rerun_adds_nothing(dagbag, db: str, fault_server,
     feeds.write_text(f"""feeds:
   - name: pages
     url: "{fault_server.url('/pages.xml?prefix=dagtest')}"
+    allow_private: true
   - name: broken
     url: "{fault_server.url('/html.xml')}"
+    allow_private: true
 """)
-    env = {"NEWSMON_DATABASE_URL": db, "NEWSMON_FEEDS_FILE": str(feeds), "NEWSMON_READ_TIMEOUT": "2"}
+    env = {"NEWSMON_DATABASE_URL": db, "NEWSMON_FEEDS_FILE": str(feeds), "NEWSMON_READ_TIMEOUT": "2",
+           "NEWSMON_HOST_MIN_INTERVAL": "0"}
     run = _dag_test(dagbag, monkeypatch, env)
     assert str(run.state) in ("success", "DagRunState.SUCCESS")
     runs = _rows(db, """SELECT status, feeds_polled, feeds_failed, entries_new, articles_new

@@ -13,24 +13,26 @@ from newsmon.downloads import Fetcher
 from newsmon.errors import FetchError
 from tests.faultserver import GOOD_RSS, FaultServer
 
-SETTINGS = Settings(read_timeout=1, connect_timeout=1, max_body_bytes=1_000_000, max_redirects=3)
+SETTINGS = Settings(read_timeout=1, connect_timeout=1, max_body_bytes=1_000_000, max_redirects=3,
+                    host_min_interval=0)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def fetcher() -> Iterator[Fetcher]:
+    """A fresh client per test: a host's Retry-After pause must not leak into the next test."""
     with Fetcher(SETTINGS) as f:
         yield f
 
 
 def _fail(fetcher: Fetcher, url: str, **kwargs: str) -> FetchError:
     with pytest.raises(FetchError) as caught:
-        fetcher.fetch(url, **kwargs)
+        fetcher.fetch(url, allow_private=True, **kwargs)
     return caught.value
 
 
 def test_ok(fetcher: Fetcher, fault_server: FaultServer) -> None:
     """A valid feed comes back whole, with status 200, final URL and lower-cased headers."""
-    result = fetcher.fetch(fault_server.url("/ok.xml"))
+    result = fetcher.fetch(fault_server.url("/ok.xml"), allow_private=True)
     assert result.status == 200
     assert result.body == GOOD_RSS
     assert result.url == fault_server.url("/ok.xml")
@@ -62,7 +64,7 @@ def test_flaky_server_recovers_on_retry(fetcher: Fetcher, fault_server: FaultSer
     """A transient 500 is followed by success on the next request (what makes retrying worth it)."""
     url = fault_server.url("/flaky?key=downloads-test")
     assert _fail(fetcher, url).transient
-    assert fetcher.fetch(url).body == GOOD_RSS
+    assert fetcher.fetch(url, allow_private=True).body == GOOD_RSS
 
 
 def test_slow_response_times_out_transiently(fetcher: Fetcher, fault_server: FaultServer) -> None:
@@ -78,7 +80,7 @@ def test_slow_response_times_out_transiently(fetcher: Fetcher, fault_server: Fau
 def test_connection_reset_is_a_fetch_error(fetcher: Fetcher, fault_server: FaultServer) -> None:
     """A connection closed without an answer is a transient FetchError, not an httpx exception."""
     error = _fail(fetcher, fault_server.url("/reset"))
-    assert error.transient
+    assert error.transient and error.kind == "soft"
     assert "connection failed" in str(error)
 
 
@@ -92,7 +94,7 @@ def test_redirect_loop_is_permanent(fetcher: Fetcher, fault_server: FaultServer)
 @pytest.mark.parametrize("hops", [1, 2, 3])
 def test_redirect_chain_within_limit(fetcher: Fetcher, fault_server: FaultServer, hops: int) -> None:
     """Up to max_redirects (3) redirects are followed; the result names the final URL."""
-    result = fetcher.fetch(fault_server.url(f"/redirect-chain?n={hops}"))
+    result = fetcher.fetch(fault_server.url(f"/redirect-chain?n={hops}"), allow_private=True)
     assert result.status == 200
     assert result.body == GOOD_RSS
     assert result.url == fault_server.url("/ok.xml")
@@ -126,9 +128,9 @@ def test_gzip_bomb_is_stopped_by_the_decompressed_cap(fetcher: Fetcher, fault_se
 
 def test_conditional_get_with_etag_gives_304(fetcher: Fetcher, fault_server: FaultServer) -> None:
     """Sending back the ETag received gets 304: not_modified, empty body, validator kept."""
-    first = fetcher.fetch(fault_server.url("/etag.xml"))
+    first = fetcher.fetch(fault_server.url("/etag.xml"), allow_private=True)
     assert first.status == 200 and first.etag == '"v1"'
-    second = fetcher.fetch(fault_server.url("/etag.xml"), etag=first.etag)
+    second = fetcher.fetch(fault_server.url("/etag.xml"), etag=first.etag, allow_private=True)
     assert second.status == 304
     assert second.not_modified
     assert second.body == b""
@@ -137,7 +139,7 @@ def test_conditional_get_with_etag_gives_304(fetcher: Fetcher, fault_server: Fau
 
 def test_stale_etag_gets_the_full_document(fetcher: Fetcher, fault_server: FaultServer) -> None:
     """An ETag the server no longer has gets a full 200 answer."""
-    result = fetcher.fetch(fault_server.url("/etag.xml"), etag='"v0"')
+    result = fetcher.fetch(fault_server.url("/etag.xml"), etag='"v0"', allow_private=True)
     assert result.status == 200 and result.body == GOOD_RSS
 
 
@@ -156,13 +158,13 @@ def test_connection_refused_is_transient(fetcher: Fetcher) -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     error = _fail(fetcher, f"http://127.0.0.1:{port}/feed.xml")
-    assert error.transient
-    assert "connection failed" in str(error)
+    assert error.transient and error.kind == "hard"
+    assert "connection refused" in str(error)
 
 
 def test_fetcher_still_works_after_failures(fetcher: Fetcher, fault_server: FaultServer) -> None:
     """After resets, timeouts and abandoned bodies, the shared client still fetches normally."""
     for path in ("/reset", "/big", "/slow?seconds=2"):
         with pytest.raises(FetchError):
-            fetcher.fetch(fault_server.url(path))
-    assert fetcher.fetch(fault_server.url("/ok.xml")).body == GOOD_RSS
+            fetcher.fetch(fault_server.url(path), allow_private=True)
+    assert fetcher.fetch(fault_server.url("/ok.xml"), allow_private=True).body == GOOD_RSS

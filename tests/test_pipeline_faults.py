@@ -13,12 +13,12 @@ from newsmon.pipeline import finish_run, plan_batches, poll_source, process_entr
 
 def _settings(db: str) -> Settings:
     return Settings(database_url=db, read_timeout=1.0, connect_timeout=1.0, max_body_bytes=2_000_000,
-                    max_redirects=3, fetch_max_attempts=3)
+                    max_redirects=3, fetch_max_attempts=3, host_min_interval=0)
 
 
 def _run(settings: Settings, feeds: list[FeedConfig]) -> dict[str, int]:
     names = sync_sources(settings, feeds)
-    polls = [poll_source(settings, name) for name in names]
+    polls = [poll_source(settings, name, force=True) for name in names]
     batches = [process_entries(settings, ids) for ids in plan_batches(settings)]
     return finish_run(settings, "test", uuid.uuid4().hex, polls, batches)
 
@@ -47,8 +47,8 @@ BAD_FEEDS = [
 
 def test_bad_feeds_are_recorded_and_the_good_one_loads(db: str, fault_server) -> None:
     """Each broken feed gets a clear error on its source row; the valid feed in the same run loads."""
-    feeds = [FeedConfig(name="good", url=fault_server.url("/ok.xml"))]
-    feeds += [FeedConfig(name=f"bad-{i}", url=fault_server.url(route))
+    feeds = [FeedConfig(name="good", url=fault_server.url("/ok.xml"), allow_private=True)]
+    feeds += [FeedConfig(name=f"bad-{i}", url=fault_server.url(route), allow_private=True)
               for i, (route, _) in enumerate(BAD_FEEDS)]
     counts = _run(_settings(db), feeds)
     assert counts["feeds_polled"] == len(feeds)
@@ -63,8 +63,8 @@ def test_bad_feeds_are_recorded_and_the_good_one_loads(db: str, fault_server) ->
 
 def test_truncated_and_empty_feeds_are_warnings_not_failures(db: str, fault_server) -> None:
     """Items recovered from a cut feed are loaded with a warning; an itemless feed is 'empty'."""
-    feeds = [FeedConfig(name="cut", url=fault_server.url("/truncated.xml")),
-             FeedConfig(name="none", url=fault_server.url("/nofeeditems.xml"))]
+    feeds = [FeedConfig(name="cut", url=fault_server.url("/truncated.xml"), allow_private=True),
+             FeedConfig(name="none", url=fault_server.url("/nofeeditems.xml"), allow_private=True)]
     counts = _run(_settings(db), feeds)
     assert counts["feeds_failed"] == 0 and counts["entries_new"] == 1
     rows = dict((n, (s, w)) for n, s, w in _query(db, "SELECT name, last_status, last_warning FROM sources"))
@@ -75,18 +75,26 @@ def test_truncated_and_empty_feeds_are_warnings_not_failures(db: str, fault_serv
 def test_a_feed_that_breaks_loses_nothing(db: str, fault_server) -> None:
     """Stored entries and articles survive when the same source later fails; the streak counts up."""
     settings = _settings(db)
-    _run(settings, [FeedConfig(name="wire", url=fault_server.url("/ok.xml"))])
+    _run(settings, [FeedConfig(name="wire", url=fault_server.url("/ok.xml"), allow_private=True)])
     before = _query(db, "SELECT id, title, text FROM articles ORDER BY id")
     assert len(before) == 1
-    for expected_failures in (1, 2, 3):
-        counts = _run(settings, [FeedConfig(name="wire", url=fault_server.url("/500"))])
+    backoffs = []
+    for expected_failures in range(1, 7):
+        broken = FeedConfig(name="wire", url=fault_server.url("/500"), allow_private=True)
+        counts = _run(settings, [broken])
         assert counts["feeds_failed"] == 1
-        health = _query(db, "SELECT consecutive_failures, health FROM sources WHERE name = 'wire'")[0]
-        assert health[0] == expected_failures
-    assert health[1] == "failing"
+        failures, score, health, wait = _query(db, """
+            SELECT consecutive_failures, failure_score, health,
+                   extract(epoch FROM next_poll_at - last_polled_at)
+            FROM sources WHERE name = 'wire'""")[0]
+        assert failures == expected_failures and score == 0.5 * expected_failures  # 5xx weighs 0.5
+        assert health == ("failing" if score >= 3 else "degraded")
+        backoffs.append(wait)
+    assert backoffs == sorted(backoffs) and backoffs[0] == 300  # exponential backoff, from 5 minutes
+    assert health == "failing"
     assert _query(db, "SELECT id, title, text FROM articles ORDER BY id") == before
     assert _query(db, "SELECT count(*) FROM feed_entries") == [(1,)]
-    _run(settings, [FeedConfig(name="wire", url=fault_server.url("/ok.xml"))])
+    _run(settings, [FeedConfig(name="wire", url=fault_server.url("/ok.xml"), allow_private=True)])
     health = _query(db, "SELECT consecutive_failures, health FROM sources WHERE name = 'wire'")
     assert health == [(0, "active")]
 
@@ -94,7 +102,7 @@ def test_a_feed_that_breaks_loses_nothing(db: str, fault_server) -> None:
 def test_conditional_get_uses_stored_etag(db: str, fault_server) -> None:
     """The second poll sends If-None-Match and is counted as not modified."""
     settings = _settings(db)
-    feeds = [FeedConfig(name="etag", url=fault_server.url("/etag.xml"))]
+    feeds = [FeedConfig(name="etag", url=fault_server.url("/etag.xml"), allow_private=True)]
     first = _run(settings, feeds)
     second = _run(settings, feeds)
     assert first["feeds_not_modified"] == 0 and first["entries_new"] == 1
@@ -107,7 +115,8 @@ def test_transient_page_failure_keeps_feed_text_then_upgrades(db: str, fault_ser
     fetches the page and replaces the text; nothing is duplicated."""
     settings = _settings(db)
     prefix = uuid.uuid4().hex[:8]
-    feeds = [FeedConfig(name="pages", url=fault_server.url(f"/pages.xml?prefix={prefix}"))]
+    feeds = [FeedConfig(name="pages", url=fault_server.url(f"/pages.xml?prefix={prefix}"),
+                        allow_private=True)]
     first = _run(settings, feeds)
     assert first["articles_new"] == 2 and first["fetch_failures"] == 1 and first["pages_fetched"] == 1
     rows = _query(db, """SELECT e.status, a.text_source, a.extraction_status, e.last_error
@@ -125,19 +134,22 @@ def test_transient_page_failure_keeps_feed_text_then_upgrades(db: str, fault_ser
 
 def test_permanent_page_failure_gives_up_after_one_try(db: str, fault_server) -> None:
     """A link to a closed port after max attempts, or a 404, is closed as failed with the feed text kept."""
-    settings = Settings(database_url=db, read_timeout=1.0, connect_timeout=1.0, fetch_max_attempts=1)
-    _run(settings, [FeedConfig(name="dead", url=fault_server.url("/ok.xml"))])
+    settings = Settings(database_url=db, read_timeout=1.0, connect_timeout=1.0, fetch_max_attempts=1,
+                        host_min_interval=0)
+    _run(settings, [FeedConfig(name="dead", url=fault_server.url("/ok.xml"), allow_private=True)])
     rows = _query(db, """SELECT e.status, e.attempts, a.text_source, a.text FROM feed_entries e
                          JOIN articles a ON a.id = e.article_id""")
     assert rows[0][:3] == ("failed", 1, "feed")
     assert rows[0][3].startswith("A summary long enough")
-    assert _run(settings, [FeedConfig(name="dead", url=fault_server.url("/ok.xml"))])["pages_fetched"] == 0
+    again = _run(settings, [FeedConfig(name="dead", url=fault_server.url("/ok.xml"), allow_private=True)])
+    assert again["pages_fetched"] == 0
 
 
 def test_fetch_pages_off_uses_feed_text(db: str, fault_server) -> None:
     """A source configured with fetch_pages: false never requests article pages."""
     prefix = uuid.uuid4().hex[:8]
     feeds = [FeedConfig(name="nofetch", url=fault_server.url(f"/pages.xml?prefix={prefix}"),
+                        allow_private=True,
                         fetch_pages=False)]
     counts = _run(_settings(db), feeds)
     assert counts["pages_fetched"] == 0 and counts["articles_new"] == 2

@@ -18,12 +18,12 @@ ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = yaml.safe_load((ROOT / "samples" / "expected.yml").read_text(encoding="utf-8"))
 
 
-def _ingest(settings: Settings) -> dict[str, int]:
+def _ingest(settings: Settings, force: bool = False) -> dict[str, int]:
     run_id = uuid.uuid4().hex
     start_run(settings, "test", run_id)
     names = sync_sources(settings, load_feeds(ROOT / "samples" / "feeds.yml",
                                               {"NEWSMON_SAMPLES_URL": _BASE[0]}))
-    polls = [poll_source(settings, name) for name in names]
+    polls = [poll_source(settings, name, force=force) for name in names]
     batches = [process_entries(settings, ids) for ids in plan_batches(settings)]
     return finish_run(settings, "test", run_id, polls, batches)
 
@@ -37,7 +37,7 @@ def ingested(database_url: str, sample_site) -> dict:
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
         cur.execute("TRUNCATE sources, feed_entries, articles, pipeline_runs RESTART IDENTITY CASCADE")
     _BASE[:] = [sample_site.base_url]
-    settings = Settings(database_url=database_url, batch_size=10)
+    settings = Settings(database_url=database_url, batch_size=10, host_min_interval=0)
     first = _ingest(settings)
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
         cur.execute("""SELECT canonical_url, language, title, text_source, extraction_status, text,
@@ -45,7 +45,7 @@ def ingested(database_url: str, sample_site) -> dict:
         cols = [d[0] for d in cur.description]
         articles = {urlsplit(r[0]).path: dict(zip(cols, r, strict=True)) for r in cur.fetchall()}
     requests_before = len(sample_site.requests)
-    second = _ingest(settings)
+    second = _ingest(settings, force=True)
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM articles")
         count_after = cur.fetchone()[0]

@@ -40,7 +40,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from newsmon.pipeline import ingest_once
 
-    counts = ingest_once(_settings(args))
+    counts = ingest_once(_settings(args), force=args.all)
     print(json.dumps(counts, indent=2))
     return 0
 
@@ -154,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", help="run the whole ingest pipeline once, without Airflow")
     p.add_argument("--feeds", help="feeds YAML file (overrides NEWSMON_FEEDS_FILE)")
+    p.add_argument("--all", action="store_true", help="poll every enabled feed, even those not due yet")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("analyze", help="analyze local HTML/text files (no database needed)")

@@ -52,6 +52,23 @@ class Settings:
     """NEWSMON_BATCH_SIZE: feed entries processed per batch (one Airflow task each)."""
     fetch_max_attempts: int = 3
     """NEWSMON_FETCH_MAX_ATTEMPTS: tries for a page that fails transiently, across runs."""
+    host_concurrency: int = 2
+    """NEWSMON_HOST_CONCURRENCY: requests in flight to one host at a time (per process)."""
+    host_min_interval: float = 1.0
+    """NEWSMON_HOST_MIN_INTERVAL: seconds between the starts of two requests to one host."""
+    max_retry_after: float = 30.0
+    """NEWSMON_MAX_RETRY_AFTER: a Retry-After this short is waited out within the run; longer
+    ones postpone the source to a later run."""
+    poll_min_interval: int = 0
+    """NEWSMON_POLL_MIN_INTERVAL: seconds; a feed is never polled more often (0: every run)."""
+    poll_max_interval: int = 6 * 3600
+    """NEWSMON_POLL_MAX_INTERVAL: seconds; even a quiet feed is polled at least this often."""
+    failure_backoff_max: int = 24 * 3600
+    """NEWSMON_FAILURE_BACKOFF_MAX: seconds; a failing feed is still retried at least this often."""
+    full_poll_every: int = 10
+    """NEWSMON_FULL_POLL_EVERY: every Nth poll checks a 304 against a full fetch (lying validators)."""
+    robots_ttl: int = 24 * 3600
+    """NEWSMON_ROBOTS_TTL: seconds a host's robots.txt is cached."""
     dedup_containment: float = 0.80
     """NEWSMON_DEDUP_CONTAINMENT: share of the smaller text's 5-word shingles found in the other
     above which two articles are the same story (0-1)."""
@@ -77,13 +94,17 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)
         for name in ("connect_timeout", "read_timeout", "max_body_bytes", "fetch_concurrency",
-                     "batch_size", "fetch_max_attempts"):
+                     "batch_size", "fetch_max_attempts", "host_concurrency", "poll_max_interval",
+                     "failure_backoff_max", "full_poll_every", "robots_ttl"):
             if not 0 < getattr(settings, name) < math.inf:  # also refuses nan and inf
                 raise ConfigError(f"NEWSMON_{name.upper()} must be positive and finite, "
                                   f"got {getattr(settings, name)}")
         for name in ("dedup_containment", "dedup_jaccard"):
             if not 0 < getattr(settings, name) <= 1:
                 raise ConfigError(f"NEWSMON_{name.upper()} must be in (0, 1], got {getattr(settings, name)}")
+        for name in ("host_min_interval", "max_retry_after", "poll_min_interval"):
+            if not 0 <= getattr(settings, name) < math.inf:
+                raise ConfigError(f"NEWSMON_{name.upper()} must be 0 or more, got {getattr(settings, name)}")
         if settings.max_redirects < 0:
             raise ConfigError(f"NEWSMON_MAX_REDIRECTS must be 0 or more, got {settings.max_redirects}")
         return settings
@@ -100,11 +121,14 @@ class FeedConfig:
     enabled: bool = True
     tags: tuple[str, ...] = field(default_factory=tuple)
     fetch_pages: bool = True
+    robots: bool = True
+    allow_private: bool = False
 
     def as_config(self) -> dict[str, Any]:
         """The JSON stored in ``sources.config``."""
         return {"kind": self.kind, "language": self.language, "enabled": self.enabled,
-                "tags": list(self.tags), "fetch_pages": self.fetch_pages}
+                "tags": list(self.tags), "fetch_pages": self.fetch_pages, "robots": self.robots,
+                "allow_private": self.allow_private}
 
 
 _FEED_FIELDS = {f.name for f in fields(FeedConfig)}
@@ -161,7 +185,7 @@ def parse_feeds(data: Any, source: str = "<feeds>", env: dict[str, str] | None =
         language = item.get("language")
         if language is not None and (not isinstance(language, str) or not _LANG_RE.match(language)):
             raise ConfigError(f"{where}: field 'language': an ISO 639 code such as 'fr', got {language!r}")
-        for flag in ("enabled", "fetch_pages"):
+        for flag in ("enabled", "fetch_pages", "robots", "allow_private"):
             if flag in item and not isinstance(item[flag], bool):
                 raise ConfigError(f"{where}: field '{flag}': must be true or false, got {item[flag]!r}")
         tags = item.get("tags", [])
@@ -169,7 +193,8 @@ def parse_feeds(data: Any, source: str = "<feeds>", env: dict[str, str] | None =
             raise ConfigError(f"{where}: field 'tags': must be a list of strings, got {tags!r}")
         feeds.append(FeedConfig(name=name, url=url, kind=kind, language=language,
                                 enabled=item.get("enabled", True), tags=tuple(tags),
-                                fetch_pages=item.get("fetch_pages", True)))
+                                fetch_pages=item.get("fetch_pages", True), robots=item.get("robots", True),
+                                allow_private=item.get("allow_private", False)))
     return feeds
 
 

@@ -15,6 +15,15 @@ import httpx
 
 from newsmon.config import Settings
 from newsmon.errors import FetchError
+from newsmon.netpolicy import (
+    HostBusy,
+    HostScheduler,
+    Resolver,
+    host_key,
+    refusal_reason,
+    retry_after_seconds,
+    system_resolver,
+)
 
 log = logging.getLogger(__name__)
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -44,10 +53,15 @@ class FetchResult:
 
 
 class Fetcher:
-    """A reusable, thread-safe HTTP client configured from :class:`Settings`."""
+    """A reusable, thread-safe HTTP client configured from :class:`Settings`, polite per host
+    (see :class:`~newsmon.netpolicy.HostScheduler`) and guarded against SSRF."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, scheduler: HostScheduler | None = None,
+                 resolver: Resolver = system_resolver) -> None:
         self.settings = settings
+        self.scheduler = scheduler or HostScheduler(settings.host_concurrency, settings.host_min_interval,
+                                                    max_wait=settings.max_retry_after)
+        self._resolver = resolver
         self._client = httpx.Client(
             follow_redirects=False,
             timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
@@ -66,9 +80,10 @@ class Fetcher:
         self._client.close()
 
     def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
-              accept: str = "*/*") -> FetchResult:
-        """GET ``url``, following up to ``max_redirects`` redirects; conditional when
-        validators are given. Raises FetchError on any failure."""
+              accept: str = "*/*", allow_private: bool = False) -> FetchResult:
+        """GET ``url``, following up to ``max_redirects`` redirects (each target checked by the
+        SSRF guard unless ``allow_private``); conditional when validators are given. A 429/503
+        with a short Retry-After is waited out once. Raises FetchError on any failure."""
         headers = {"Accept": accept}
         if etag:
             headers["If-None-Match"] = etag
@@ -79,17 +94,39 @@ class Fetcher:
         for _ in range(self.settings.max_redirects + 1):
             if not current.lower().startswith(("http://", "https://")):
                 raise FetchError(f"refused URL scheme (only http and https): {current[:200]}",
-                                 transient=False)
+                                 transient=False, kind="policy")
+            reason = refusal_reason(current, allow_private=allow_private, resolver=self._resolver)
+            if reason:
+                hop = f" (redirect target of {url})" if current != url else ""
+                raise FetchError(reason + hop, transient=False, kind="policy")
             if current in seen:
                 raise FetchError(f"redirect loop: {' -> '.join([*seen, current])[:500]}",
                                  transient=False)
             seen.append(current)
-            result = self._get_once(current, headers)
+            result = self._polite_get(current, headers)
             if isinstance(result, FetchResult):
                 return result
             current = result  # a redirect target
         raise FetchError(f"too many redirects (more than {self.settings.max_redirects}) from {url}",
                          transient=False)
+
+    def _polite_get(self, url: str, headers: dict[str, str]) -> FetchResult | str:
+        """One request in its host's turn; a short Retry-After on 429/503 is waited out once."""
+        host = host_key(url)
+        for attempt in (1, 2):
+            try:
+                with self.scheduler.request(host):
+                    return self._get_once(url, headers)
+            except HostBusy as busy:
+                raise FetchError(str(busy), transient=True, kind="soft", retry_after=busy.seconds) from None
+            except FetchError as exc:
+                if exc.retry_after is None:
+                    raise
+                self.scheduler.back_off(host, exc.retry_after)
+                if attempt == 2 or exc.retry_after > self.settings.max_retry_after:
+                    raise
+                log.info("%s asked to wait %.0f s (Retry-After); waiting once", host, exc.retry_after)
+        raise AssertionError("unreachable: the second attempt returns or raises")
 
     def _get_once(self, url: str, headers: dict[str, str]) -> FetchResult | str:
         cap = self.settings.max_body_bytes
@@ -109,7 +146,7 @@ class Fetcher:
                 declared = response.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > cap:
                     raise FetchError(f"response too large: Content-Length {declared} bytes exceeds "
-                                     f"the {cap}-byte limit", transient=False, status=status)
+                                     f"the {cap}-byte limit", transient=False, status=status, kind="policy")
                 chunks: list[bytes] = []
                 size = 0
                 for chunk in response.iter_bytes():  # decompressed: the cap also stops gzip bombs
@@ -117,7 +154,7 @@ class Fetcher:
                     if size > cap:
                         raise FetchError(f"response too large: more than {cap} bytes (after "
                                          "decompression); download abandoned",
-                                         transient=False, status=status)
+                                         transient=False, status=status, kind="policy")
                     chunks.append(chunk)
                 return FetchResult(url=url, status=status, body=b"".join(chunks),
                                    headers=_lower(response.headers))
@@ -129,8 +166,14 @@ class Fetcher:
             raise FetchError(f"could not decode the response body: {exc}", transient=False) from None
         except (httpx.TransportError, httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
             message = str(exc) or type(exc).__name__
+            lowered = message.lower()
+            if any(m in lowered for m in _DNS_FAILURES):
+                raise FetchError(f"DNS lookup failed: {message}", transient=True, kind="hard") from None
+            if "refused" in lowered:
+                raise FetchError(f"connection refused: {message}", transient=True, kind="hard") from None
             transient = isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError)
-            raise FetchError(f"connection failed: {message}", transient=transient) from None
+            raise FetchError(f"connection failed: {message}", transient=transient,
+                             kind="soft" if transient else "hard") from None
 
 
 def _lower(headers: httpx.Headers) -> dict[str, str]:
@@ -142,4 +185,10 @@ def _status_error(status: int, retry_after: str | None) -> FetchError:
     message = f"HTTP {status}"
     if retry_after:
         message += f" (Retry-After: {retry_after})"
-    return FetchError(message, transient=transient, status=status)
+    wait = retry_after_seconds(retry_after) if status in (429, 503) else None
+    return FetchError(message, transient=transient, status=status, kind="soft" if transient else "hard",
+                      retry_after=wait)
+
+
+_DNS_FAILURES = ("name or service not known", "temporary failure in name resolution",
+                 "nodename nor servname", "no address associated", "name resolution")

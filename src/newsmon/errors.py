@@ -21,12 +21,18 @@ class ConfigError(NewsmonError):
 
 
 class FetchError(NewsmonError):
-    """An HTTP fetch failed. ``transient`` tells whether a later retry may succeed."""
+    """An HTTP fetch failed. ``transient`` tells whether a later retry may succeed; ``kind`` is
+    ``hard`` (DNS failure, 404/410, connection refused), ``soft`` (timeout, 5xx, 429, reset) or
+    ``policy`` (refused by us: SSRF guard, robots.txt, scheme, size); ``retry_after`` holds the
+    server's Retry-After in seconds when it sent one."""
 
-    def __init__(self, message: str, *, transient: bool, status: int | None = None) -> None:
+    def __init__(self, message: str, *, transient: bool, status: int | None = None,
+                 kind: str | None = None, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.transient = transient
         self.status = status
+        self.kind = kind or ("soft" if transient else "hard")
+        self.retry_after = retry_after
 
 
 class MigrationError(NewsmonError):

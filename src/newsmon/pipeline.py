@@ -7,22 +7,24 @@ database errors propagate, so that the task fails and Airflow retries it.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from newsmon import store
+from newsmon import feedhealth, store
 from newsmon.config import FeedConfig, Settings, dedup_thresholds, load_feeds
 from newsmon.db import transaction
 from newsmon.deduplication import content_hash
-from newsmon.downloads import Fetcher, FetchResult
+from newsmon.downloads import Fetcher
 from newsmon.errors import FetchError
 from newsmon.extraction import ExtractedArticle, extract_article
 from newsmon.feeds import parse_feed
 from newsmon.language import detect_language
+from newsmon.robots import RobotsPolicy
 from newsmon.stories import fingerprint
 
 log = logging.getLogger(__name__)
@@ -36,12 +38,15 @@ class PollOutcome:
     """The result of polling one feed; JSON-serializable for XCom."""
 
     source: str
-    status: str  # ok | not_modified | empty | error | unknown_source
+    status: str  # ok | not_modified | empty | error | skipped | unknown_source
     http_status: int | None = None
     entries_seen: int = 0
     entries_new: int = 0
+    entries_updated: int = 0  # agency items re-queued: a new version, or canceled/withheld
     error: str | None = None
     warning: str | None = None
+    health: str | None = None
+    next_poll_at: str | None = None
 
 
 @dataclass
@@ -71,56 +76,120 @@ def sync_sources(settings: Settings, feeds: Sequence[FeedConfig] | None = None) 
     return names
 
 
-def poll_source(settings: Settings, name: str, fetcher: Fetcher | None = None) -> PollOutcome:
-    """Poll one feed (conditional GET), parse it and queue its new entries."""
+def poll_source(settings: Settings, name: str, fetcher: Fetcher | None = None,
+                now: datetime | None = None, force: bool = False) -> PollOutcome:
+    """Poll one feed, if due (``force`` polls anyway): conditional GET (with a periodic full
+    fetch to catch lying validators), parse, queue new entries, update health and schedule."""
+    now = now or datetime.now(UTC)
     with transaction(settings.database_url) as conn:
         source = store.get_source(conn, name)
     if source is None:
         return PollOutcome(source=name, status="unknown_source", error=f"no source named {name!r}")
+    if not force and source.next_poll_at and source.next_poll_at > now:
+        return PollOutcome(source=name, status="skipped", health=source.health,
+                           next_poll_at=source.next_poll_at.isoformat())
     own_fetcher = fetcher is None
     fetcher = fetcher or Fetcher(settings)
     try:
-        response = fetcher.fetch(source.url, etag=source.etag, last_modified=source.last_modified,
-                                 accept=FEED_ACCEPT)
-    except FetchError as exc:
-        kind = "transient" if exc.transient else "permanent"
-        message = f"{exc} ({kind})"
-        with transaction(settings.database_url) as conn:
-            store.record_poll_failure(conn, source.id, error=message, http_status=exc.status)
-        log.warning("feed %s: %s", name, message)
-        return PollOutcome(source=name, status="error", http_status=exc.status, error=message)
+        return _poll(settings, source, fetcher, now)
     finally:
         if own_fetcher:
             fetcher.close()
-    return _store_poll(settings, source, response)
 
 
-def _store_poll(settings: Settings, source: store.SourceRow, response: FetchResult) -> PollOutcome:
-    name = source.name
+def _body_hash(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def _poll(settings: Settings, source: store.SourceRow, fetcher: Fetcher, now: datetime) -> PollOutcome:
+    state: dict[str, Any] = {"last_polled_at": now}
+    use_validators = source.validators_trusted
+    full_check_due = use_validators and source.polls_since_full + 1 >= settings.full_poll_every
+    try:
+        response = fetcher.fetch(source.url, etag=source.etag if use_validators else None,
+                                 last_modified=source.last_modified if use_validators else None,
+                                 accept=FEED_ACCEPT, allow_private=source.allow_private)
+        state["polls_since_full"] = source.polls_since_full + 1
+        if response.not_modified and full_check_due:
+            full = fetcher.fetch(source.url, accept=FEED_ACCEPT, allow_private=source.allow_private)
+            state["polls_since_full"] = 0
+            if source.body_hash and _body_hash(full.body) != source.body_hash:
+                state.update(validators_trusted=False, validators_note=(
+                    f"{now:%Y-%m-%d %H:%M} the server answered 304 Not Modified but the feed had "
+                    "changed: polled without validators from now on"))
+                response = full
+    except FetchError as exc:
+        message = f"{exc} ({'transient' if exc.transient else 'permanent'})"
+        return _poll_failed(settings, source, state, now, message, exc.kind, exc.status, exc.retry_after)
     if response.not_modified:
-        with transaction(settings.database_url) as conn:
-            store.record_poll_success(conn, source.id, status="not_modified", http_status=304,
-                                      etag=None, last_modified=None, items=None, warning=None,
-                                      keep_validators=True)
-        log.info("feed %s: not modified", name)
-        return PollOutcome(source=name, status="not_modified", http_status=304)
+        state.update(last_success_at=now, last_status="not_modified", last_http_status=304)
+        return _poll_succeeded(settings, source, state, now, PollOutcome(source.name, "not_modified", 304))
+    digest = _body_hash(response.body)
+    if (use_validators and response.etag and response.etag == source.etag and source.body_hash
+            and digest != source.body_hash):
+        state.update(validators_trusted=False, validators_note=(
+            f"{now:%Y-%m-%d %H:%M} the same ETag came with different content: polled without "
+            "validators from now on"))
+    if not source.validators_trusted and digest == source.body_hash:
+        state.update(last_success_at=now, last_status="not_modified", last_http_status=response.status)
+        return _poll_succeeded(settings, source, state, now,
+                               PollOutcome(source.name, "not_modified", response.status))
     parsed = parse_feed(response.body, response.headers, response.url)
+    if not parsed.ok:  # validators are not kept: the next poll fetches (and judges) it again
+        return _poll_failed(settings, source, state, now, parsed.error or "unparsable", "soft",
+                            response.status, None)
+    state.update(body_hash=digest, etag=response.etag, last_modified=response.last_modified)
     with transaction(settings.database_url) as conn:
-        if not parsed.ok:
-            store.record_poll_failure(conn, source.id, error=parsed.error or "unparsable",
-                                      http_status=response.status)
-            log.warning("feed %s: %s", name, parsed.error)
-            return PollOutcome(source=name, status="error", http_status=response.status,
-                               error=parsed.error)
-        new = store.upsert_entries(conn, source.id, parsed.entries)
-        status = "ok" if parsed.entries else "empty"
-        store.record_poll_success(conn, source.id, status=status, http_status=response.status,
-                                  etag=response.etag, last_modified=response.last_modified,
-                                  items=len(parsed.entries), warning=parsed.warning)
-    log.info("feed %s: %d item(s), %d new%s", name, len(parsed.entries), new,
+        new, updated = store.upsert_entries(conn, source.id, parsed.entries)
+        rate = store.publication_rate(conn, source.id, now)
+    status = "ok" if parsed.entries else "empty"
+    state.update(last_success_at=now, last_status=status, last_http_status=response.status,
+                 last_warning=parsed.warning, items_last_poll=len(parsed.entries), items_per_day=rate)
+    if new:
+        state["last_new_item_at"] = now
+    outcome = PollOutcome(source=source.name, status=status, http_status=response.status,
+                          entries_seen=len(parsed.entries), entries_new=new, entries_updated=updated,
+                          warning=parsed.warning)
+    log.info("feed %s: %d item(s), %d new, %d updated%s", source.name, len(parsed.entries), new, updated,
              f" (warning: {parsed.warning})" if parsed.warning else "")
-    return PollOutcome(source=name, status=status, http_status=response.status,
-                       entries_seen=len(parsed.entries), entries_new=new, warning=parsed.warning)
+    return _poll_succeeded(settings, source, state, now, outcome)
+
+
+def _schedule(settings: Settings) -> feedhealth.Schedule:
+    return feedhealth.Schedule(settings.poll_min_interval, settings.poll_max_interval,
+                               settings.failure_backoff_max)
+
+
+def _poll_succeeded(settings: Settings, source: store.SourceRow, state: dict[str, Any], now: datetime,
+                    outcome: PollOutcome) -> PollOutcome:
+    rate = state.get("items_per_day", source.items_per_day)
+    interval = feedhealth.poll_interval(rate, _schedule(settings))
+    health = feedhealth.health_after_success(source.health, now, outcome.entries_new,
+                                             state.get("last_new_item_at", source.last_new_item_at), rate)
+    state.update(consecutive_failures=0, failure_score=0.0, health=health, poll_interval_seconds=interval,
+                 next_poll_at=now + timedelta(seconds=interval))
+    with transaction(settings.database_url) as conn:
+        store.update_source_state(conn, source.id, state)
+    outcome.health, outcome.next_poll_at = health, state["next_poll_at"].isoformat()
+    if outcome.status == "not_modified":
+        log.info("feed %s: not modified", source.name)
+    return outcome
+
+
+def _poll_failed(settings: Settings, source: store.SourceRow, state: dict[str, Any], now: datetime,
+                 message: str, kind: str, http_status: int | None, retry_after: float | None) -> PollOutcome:
+    score = source.failure_score + feedhealth.FAILURE_WEIGHT.get(kind, 1.0)
+    backoff = feedhealth.failure_backoff(score, _schedule(settings), retry_after)
+    health = feedhealth.health_after_failure(source.health, score)
+    state.update(last_status="error", last_http_status=http_status, last_error=message[:2000],
+                 last_error_at=now, last_error_kind=kind, failure_score=score, health=health,
+                 consecutive_failures=source.consecutive_failures + 1,
+                 next_poll_at=now + timedelta(seconds=backoff))
+    with transaction(settings.database_url) as conn:
+        store.update_source_state(conn, source.id, state)
+    log.warning("feed %s: %s (%s; next try in %d s)", source.name, message, kind, backoff)
+    return PollOutcome(source=source.name, status="error", http_status=http_status, error=message,
+                       health=health, next_poll_at=state["next_poll_at"].isoformat())
 
 
 # -- processing ----------------------------------------------------------------------------------
@@ -140,13 +209,18 @@ class _PageOutcome:
     error: str | None = None
     transient: bool = False
     final_url: str | None = None
+    refused: str | None = None  # robots_disallowed | refused (by our network policy)
 
 
-def _fetch_page(fetcher: Fetcher, url: str) -> _PageOutcome:
+def _fetch_page(fetcher: Fetcher, url: str, entry: store.EntryRow, robots: RobotsPolicy) -> _PageOutcome:
+    if entry.robots and not robots.allowed(url, entry.allow_private):
+        return _PageOutcome(error="robots.txt disallows this page (fell back to the feed's text)",
+                            refused="robots_disallowed")
     try:
-        response = fetcher.fetch(url, accept=PAGE_ACCEPT)
+        response = fetcher.fetch(url, accept=PAGE_ACCEPT, allow_private=entry.allow_private)
     except FetchError as exc:
-        return _PageOutcome(error=str(exc), transient=exc.transient)
+        return _PageOutcome(error=str(exc), transient=exc.transient,
+                            refused="refused" if exc.kind == "policy" else None)
     extracted = extract_article(response.body, response.url)
     if extracted is None:
         return _PageOutcome(fetched=True, final_url=response.url,
@@ -164,12 +238,15 @@ def _candidate(entry: store.EntryRow, page: _PageOutcome | None, now: datetime) 
         text = entry.content if len(entry.content) >= len(entry.summary) else entry.summary
         text_source = "feed"
         if page is None:
-            status, note = "not_fetched", "page fetching is off for this source" if entry.link else \
-                "the feed item has no link"
+            status = "not_fetched"
+            if entry.version is not None and entry.content:
+                note = "agency item: the text comes with the item"
+            else:
+                note = "page fetching is off for this source" if entry.link else "the feed item has no link"
         elif page.fetched:
             status, note = "no_article_text", page.error
         else:
-            status, note = "page_unavailable", page.error
+            status, note = page.refused or "page_unavailable", page.error
     declared = (extracted.language if extracted else None) or entry.language or entry.source_language
     language = detect_language(text or entry.title, declared)
     return store.ArticleCandidate(
@@ -189,7 +266,18 @@ def _candidate(entry: store.EntryRow, page: _PageOutcome | None, now: datetime) 
         extraction_status=status,
         extraction_note=note,
         fingerprint=fingerprint(text),
+        pub_status=entry.pub_status,
+        agency_guid=entry.guid if entry.version is not None else None,
+        agency_version=entry.version,
     )
+
+
+def _wants_page(entry: store.EntryRow) -> bool:
+    """Fetch the linked page? Not when fetching is off for the source, nor for agency wire items
+    that carry their own body (NewsML: the item is the article)."""
+    if not (entry.link and entry.canonical_url and entry.fetch_pages):
+        return False
+    return entry.version is None or not entry.content
 
 
 def process_entries(settings: Settings, entry_ids: Sequence[int], fetcher: Fetcher | None = None,
@@ -208,38 +296,41 @@ def process_entries(settings: Settings, entry_ids: Sequence[int], fetcher: Fetch
         return outcome
     # one request per canonical URL: the same page linked with tracking parameters is one page
     link_of: dict[str, str] = {}
+    owner_of: dict[str, store.EntryRow] = {}
     for e in entries:
-        if e.link and e.canonical_url and e.fetch_pages and e.canonical_url not in stored:
-            link_of.setdefault(e.canonical_url, e.link)
-    to_fetch = sorted(set(link_of.values()))
+        if _wants_page(e) and e.canonical_url not in stored and e.canonical_url not in link_of:
+            link_of[e.canonical_url] = e.link
+            owner_of[e.link] = e
+    to_fetch = sorted(owner_of)
     pages: dict[str, _PageOutcome] = {}
     if to_fetch:
         own_fetcher = fetcher is None
         fetcher = fetcher or Fetcher(settings)
+        robots = RobotsPolicy(settings, fetcher)
         try:
             with ThreadPoolExecutor(max_workers=settings.fetch_concurrency) as pool:
-                pages = dict(zip(to_fetch, pool.map(lambda u: _fetch_page(fetcher, u), to_fetch),
-                                 strict=True))
+                pages = dict(zip(to_fetch, pool.map(lambda u: _fetch_page(fetcher, u, owner_of[u], robots),
+                                                    to_fetch), strict=True))
         finally:
             if own_fetcher:
                 fetcher.close()
     outcome.pages_fetched = sum(1 for p in pages.values() if p.fetched)
-    outcome.fetch_failures = sum(1 for p in pages.values() if not p.fetched)
+    outcome.fetch_failures = sum(1 for p in pages.values() if not p.fetched and not p.refused)
 
     candidates: list[store.ArticleCandidate] = []
     owners: list[store.EntryRow] = []
     closing: list[tuple[int, str, int | None, str | None, str | None, bool]] = []
     for entry in entries:
-        if entry.canonical_url in stored:
+        if entry.canonical_url in stored and entry.version is None:
             closing.append((entry.id, "done", stored[entry.canonical_url], "url", None, False))
             continue
-        page = pages.get(link_of.get(entry.canonical_url or "", "")) if entry.fetch_pages else None
+        page = pages.get(link_of.get(entry.canonical_url or "", "")) if _wants_page(entry) else None
         candidates.append(_candidate(entry, page, now))
         owners.append(entry)
     with transaction(settings.database_url) as conn:
         results = store.load_articles(conn, candidates, dedup_thresholds(settings))
         for entry, cand, result in zip(owners, candidates, results, strict=True):
-            page = pages.get(link_of.get(entry.canonical_url or "", "")) if entry.fetch_pages else None
+            page = pages.get(link_of.get(entry.canonical_url or "", "")) if _wants_page(entry) else None
             retry = (page is not None and not page.fetched and page.transient
                      and entry.attempts + 1 < settings.fetch_max_attempts)
             status = "retry" if retry else ("failed" if page is not None and not page.fetched else "done")
@@ -273,11 +364,14 @@ def summarize(polls: Sequence[dict[str, Any] | PollOutcome],
     """Run counters from the per-feed and per-batch outcomes."""
     polls = [p if isinstance(p, dict) else asdict(p) for p in polls]
     batches = [b if isinstance(b, dict) else asdict(b) for b in batches]
+    polled = [p for p in polls if p["status"] != "skipped"]
     return {
-        "feeds_polled": len(polls),
+        "feeds_polled": len(polled),
+        "feeds_skipped": len(polls) - len(polled),
         "feeds_not_modified": sum(1 for p in polls if p["status"] == "not_modified"),
         "feeds_failed": sum(1 for p in polls if p["status"] in ("error", "unknown_source")),
         "entries_new": sum(p["entries_new"] for p in polls),
+        "entries_updated": sum(p.get("entries_updated", 0) for p in polls),
         "pages_fetched": sum(b["pages_fetched"] for b in batches),
         "fetch_failures": sum(b["fetch_failures"] for b in batches),
         "articles_new": sum(b["articles_new"] for b in batches),
@@ -302,12 +396,14 @@ def finish_run(settings: Settings, dag_id: str, run_id: str,
     return counts
 
 
-def ingest_once(settings: Settings, run_id: str | None = None, dag_id: str = "newsmon_cli") -> dict[str, int]:
-    """The whole pipeline in this process: sync, poll every feed, process every batch."""
+def ingest_once(settings: Settings, run_id: str | None = None, dag_id: str = "newsmon_cli",
+                force: bool = False) -> dict[str, int]:
+    """The whole pipeline in this process: sync, poll every due feed (every feed with
+    ``force``), process every batch."""
     run_id = run_id or f"cli__{datetime.now(UTC).isoformat()}"
     start_run(settings, dag_id, run_id)
     names = sync_sources(settings)
     with Fetcher(settings) as fetcher:
-        polls = [poll_source(settings, name, fetcher) for name in names]
+        polls = [poll_source(settings, name, fetcher, force=force) for name in names]
         batches = [process_entries(settings, ids, fetcher) for ids in plan_batches(settings)]
     return finish_run(settings, dag_id, run_id, polls, batches)

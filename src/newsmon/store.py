@@ -31,6 +31,16 @@ class SourceRow:
     last_modified: str | None
     consecutive_failures: int
     fetch_pages: bool
+    kind: str = "auto"
+    health: str = "active"
+    failure_score: float = 0.0
+    next_poll_at: datetime | None = None
+    last_new_item_at: datetime | None = None
+    items_per_day: float | None = None
+    body_hash: str | None = None
+    polls_since_full: int = 0
+    validators_trusted: bool = True
+    allow_private: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,10 @@ class EntryRow:
     language: str | None
     status: str
     attempts: int
+    allow_private: bool = False
+    robots: bool = True
+    version: int | None = None
+    pub_status: str = "usable"
 
 
 @dataclass
@@ -75,6 +89,9 @@ class ArticleCandidate:
     extraction_status: str  # ok | page_unavailable | no_article_text | not_fetched
     extraction_note: str | None = None
     fingerprint: Fingerprint | None = None  # near-duplicate signature of ``text``
+    pub_status: str = "usable"  # usable | canceled | withheld (agency items)
+    agency_guid: str | None = None
+    agency_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -128,67 +145,91 @@ def sync_sources(conn: Connection, feeds: Sequence[FeedConfig]) -> list[str]:
 def get_source(conn: Connection, name: str) -> SourceRow | None:
     with conn.cursor() as cur:
         cur.execute("""SELECT id, name, url, language, etag, last_modified, consecutive_failures,
-                              COALESCE((config->>'fetch_pages')::boolean, true)
+                              COALESCE((config->>'fetch_pages')::boolean, true), kind, health,
+                              failure_score, next_poll_at, last_new_item_at, items_per_day, body_hash,
+                              polls_since_full, validators_trusted,
+                              COALESCE((config->>'allow_private')::boolean, false)
                        FROM sources WHERE name = %s""", (name,))
         row = cur.fetchone()
     return SourceRow(*row) if row else None
 
 
-def record_poll_success(conn: Connection, source_id: int, *, status: str, http_status: int | None,
-                        etag: str | None, last_modified: str | None, items: int | None,
-                        warning: str | None, keep_validators: bool = False) -> None:
-    """Record a successful poll (ok, not_modified or empty) and reset the failure streak."""
-    with conn.cursor() as cur:
-        cur.execute("""
-            UPDATE sources SET
-                last_polled_at = now(), last_success_at = now(), last_status = %s,
-                last_http_status = %s, last_warning = %s, consecutive_failures = 0,
-                health = CASE WHEN health IN ('degraded', 'failing', 'silent') THEN 'active' ELSE health END,
-                etag = CASE WHEN %s THEN etag ELSE %s END,
-                last_modified = CASE WHEN %s THEN last_modified ELSE %s END,
-                items_last_poll = COALESCE(%s, items_last_poll), updated_at = now()
-            WHERE id = %s""",
-            (status, http_status, warning, keep_validators, etag, keep_validators, last_modified,
-             items, source_id))
+_SOURCE_STATE_COLUMNS = {
+    "last_polled_at", "last_success_at", "last_status", "last_http_status", "last_error", "last_error_at",
+    "last_error_kind", "last_warning", "consecutive_failures", "failure_score", "health", "etag",
+    "last_modified", "items_last_poll", "next_poll_at", "poll_interval_seconds", "last_new_item_at",
+    "items_per_day", "body_hash", "polls_since_full", "validators_trusted", "validators_note",
+}
 
 
-def record_poll_failure(conn: Connection, source_id: int, *, error: str, http_status: int | None) -> None:
-    """Record a failed poll on the source row; stored entries and articles are untouched."""
+def update_source_state(conn: Connection, source_id: int, state: dict[str, Any]) -> None:
+    """Write the columns of ``state`` on the source row; ``health_changed_at`` follows health."""
+    unknown = set(state) - _SOURCE_STATE_COLUMNS
+    if unknown:
+        raise ValueError(f"not source state columns: {sorted(unknown)}")
+    columns = sorted(state)
+    assignments = ", ".join(f"{c} = %({c})s" for c in columns)
+    changed = ("health_changed_at = CASE WHEN health IS DISTINCT FROM %(health)s THEN now() "
+               "ELSE health_changed_at END, " if "health" in state else "")
     with conn.cursor() as cur:
-        cur.execute("""
-            UPDATE sources SET
-                last_polled_at = now(), last_status = 'error', last_http_status = %s,
-                last_error = %s, last_error_at = now(),
-                consecutive_failures = consecutive_failures + 1,
-                health = CASE WHEN health IN ('paused', 'removed') THEN health
-                              WHEN consecutive_failures + 1 >= 3 THEN 'failing'
-                              ELSE 'degraded' END,
-                updated_at = now()
-            WHERE id = %s""", (http_status, error[:2000], source_id))
+        cur.execute(f"UPDATE sources SET {changed}{assignments}, updated_at = now() WHERE id = %(_id)s",
+                    {**state, "_id": source_id})
+
+
+def publication_rate(conn: Connection, source_id: int, now: datetime, days: int = 14) -> float | None:
+    """Items per day the source published over the last ``days`` (None with fewer than 2 items)."""
+    with conn.cursor() as cur:
+        cur.execute("""SELECT count(*), min(COALESCE(published_at, first_seen_at)) FROM feed_entries
+                       WHERE source_id = %s
+                         AND COALESCE(published_at, first_seen_at) > %s - make_interval(days => %s)
+                         AND COALESCE(published_at, first_seen_at) <= %s + interval '1 day'""",
+                    (source_id, now, days, now))
+        count, oldest = cur.fetchone()
+    if count < 2 or oldest is None:
+        return None
+    span_days = max(1.0, (now - oldest).total_seconds() / 86400)
+    return round(count / span_days, 3)
 
 
 # -- feed entries (the work queue) ---------------------------------------------------------------
 
-def upsert_entries(conn: Connection, source_id: int, entries: Iterable[FeedEntry]) -> int:
-    """Insert new feed entries as ``pending`` work; refresh those already known. Returns how
-    many were new. Duplicate guids within one feed document count once."""
+def upsert_entries(conn: Connection, source_id: int, entries: Iterable[FeedEntry]) -> tuple[int, int]:
+    """Insert new feed entries as ``pending`` work; refresh those already known. An agency item
+    seen again with a higher version or a new status (canceled, withheld) replaces the stored
+    one and is queued again. Returns (new, re-queued). Duplicate guids in one document count once
+    (the highest version wins)."""
     unique: dict[str, FeedEntry] = {}
     for entry in entries:
-        unique.setdefault(entry.guid, entry)
+        kept = unique.get(entry.guid)
+        if kept is None or (entry.version or 0) > (kept.version or 0):
+            unique[entry.guid] = entry
     if not unique:
-        return 0
+        return 0, 0
     rows = [(source_id, e.guid, e.link, canonicalize_url(e.link) if e.link else None, e.title,
-             e.summary, e.content, e.published_at, e.author, e.language, list(e.tags))
+             e.summary, e.content, e.published_at, e.author, e.language, list(e.tags), e.version,
+             e.status, e.dateline, list(e.subjects), list(e.keywords))
             for e in unique.values()]
+    replaced = ("(COALESCE(EXCLUDED.version, 0) > COALESCE(e.version, 0) "
+                "OR EXCLUDED.pub_status <> e.pub_status)")
+    updates = ",\n".join(f"{c} = CASE WHEN {replaced} THEN EXCLUDED.{c} ELSE e.{c} END"
+                         for c in ("link", "canonical_url", "title", "summary", "content", "version",
+                                   "pub_status", "subjects", "keywords"))
     with conn.cursor() as cur:
-        result = execute_values(cur, """
-            INSERT INTO feed_entries (source_id, guid, link, canonical_url, title, summary, content,
-                                      published_at, author, language, tags)
+        result = execute_values(cur, f"""
+            INSERT INTO feed_entries AS e (source_id, guid, link, canonical_url, title, summary, content,
+                                      published_at, author, language, tags, version, pub_status,
+                                      dateline, subjects, keywords)
             VALUES %s
-            ON CONFLICT (source_id, guid) DO UPDATE SET last_seen_at = now()
-            RETURNING (xmax = 0) AS inserted""", rows,
-            template="(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::text[])", fetch=True)
-    return sum(1 for (inserted,) in result if inserted)
+            ON CONFLICT (source_id, guid) DO UPDATE SET
+                last_seen_at = now(), {updates},
+                status = CASE WHEN {replaced} THEN 'pending' ELSE e.status END,
+                attempts = CASE WHEN {replaced} THEN 0 ELSE e.attempts END
+            RETURNING (xmax = 0) AS inserted,
+                      (e.status = 'pending' AND e.processed_at IS NOT NULL) AS requeued""", rows,
+            template="(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::text[], %s, %s, %s, %s::text[], "
+                     "%s::text[])", fetch=True)
+    new = sum(1 for inserted, _ in result if inserted)
+    return new, sum(1 for inserted, requeued in result if not inserted and requeued)
 
 
 def queued_entry_ids(conn: Connection, limit: int | None = None) -> list[int]:
@@ -205,7 +246,9 @@ def load_queued_entries(conn: Connection, entry_ids: Sequence[int]) -> list[Entr
         cur.execute("""
             SELECT e.id, e.source_id, s.name, s.language, COALESCE((s.config->>'fetch_pages')::boolean, true),
                    e.guid, e.link, e.canonical_url, e.title, e.summary, e.content, e.published_at,
-                   e.author, e.language, e.status, e.attempts
+                   e.author, e.language, e.status, e.attempts,
+                   COALESCE((s.config->>'allow_private')::boolean, false),
+                   COALESCE((s.config->>'robots')::boolean, true), e.version, e.pub_status
             FROM feed_entries e JOIN sources s ON s.id = e.source_id
             WHERE e.id = ANY(%s) AND e.status IN ('pending', 'retry')
             ORDER BY e.id""", (list(entry_ids),))
@@ -242,7 +285,13 @@ def finish_entries(conn: Connection, updates: Sequence[tuple[int, str, int | Non
 
 _ARTICLE_COLUMNS = ("canonical_url", "url", "source_id", "title", "text", "author", "language",
                     "language_prob", "language_method", "published_at", "fetched_at", "content_hash",
-                    "text_source", "extraction_status", "extraction_note")
+                    "text_source", "extraction_status", "extraction_note", "pub_status", "agency_guid",
+                    "agency_version")
+
+
+_CASTS = {"source_id": "integer", "language_prob": "real", "published_at": "timestamptz",
+          "fetched_at": "timestamptz", "agency_version": "integer"}
+_ARTICLE_TEMPLATE = "(" + ", ".join(f"%s::{_CASTS.get(c, 'text')}" for c in _ARTICLE_COLUMNS) + ")"
 
 
 def _row(candidate: ArticleCandidate) -> tuple[Any, ...]:
@@ -283,13 +332,17 @@ def load_articles(conn: Connection, candidates: Sequence[ArticleCandidate],
         to_update: list[tuple[int, int, bool]] = []  # (candidate index, article id, new version)
         pending_url: dict[str, int] = {}  # canonical url -> candidate index, within this batch
         pending_hash: dict[str, int] = {}
+        status_updates: list[tuple[int, str, int | None]] = []  # agency status of stored articles
         for index, cand in enumerate(candidates):
             if cand.canonical_url in by_url:
                 article_id, stored_hash, stored_source = by_url[cand.canonical_url]
                 hash_free = not cand.content_hash or by_hash.get(cand.content_hash, article_id) == article_id
-                upgrade = hash_free and cand.text_source == "page" and stored_source != "page"
-                version = (hash_free and not upgrade and cand.text_source == stored_source
+                usable = cand.pub_status == "usable"  # a retraction changes the status, not the text
+                upgrade = usable and hash_free and cand.text_source == "page" and stored_source != "page"
+                version = (usable and hash_free and not upgrade and cand.text_source == stored_source
                            and cand.content_hash != stored_hash)
+                if cand.agency_guid is not None or not usable:
+                    status_updates.append((article_id, cand.pub_status, cand.agency_version))
                 if upgrade or version:
                     to_update.append((index, article_id, version))
                     if cand.content_hash:
@@ -311,8 +364,11 @@ def load_articles(conn: Connection, candidates: Sequence[ArticleCandidate],
         inserted_ids: dict[int, int] = {}
         if to_insert:
             rows = execute_values(cur, f"""
-                INSERT INTO articles ({", ".join(_ARTICLE_COLUMNS)}) VALUES %s
-                RETURNING id, canonical_url""", [_row(candidates[i]) for i in to_insert], fetch=True)
+                INSERT INTO articles ({", ".join(_ARTICLE_COLUMNS)}, retracted_at)
+                SELECT v.*, CASE WHEN v.pub_status = 'usable' THEN NULL ELSE now() END
+                FROM (VALUES %s) AS v({", ".join(_ARTICLE_COLUMNS)})
+                RETURNING id, canonical_url""", [_row(candidates[i]) for i in to_insert],
+                template=_ARTICLE_TEMPLATE, fetch=True)
             id_by_url = {url: article_id for article_id, url in rows}
             for index in to_insert:
                 inserted_ids[index] = id_by_url[candidates[index].canonical_url]
@@ -332,6 +388,16 @@ def load_articles(conn: Connection, candidates: Sequence[ArticleCandidate],
         if to_update:
             _update_articles(cur, [(article_id, candidates[index], version)
                                    for index, article_id, version in to_update])
+        if status_updates:
+            execute_values(cur, """
+                UPDATE articles a SET pub_status = v.status,
+                       retracted_at = CASE WHEN v.status = 'usable' THEN NULL
+                                           ELSE COALESCE(a.retracted_at, now()) END,
+                       agency_version = GREATEST(a.agency_version, v.version), updated_at = now()
+                FROM (VALUES %s) AS v(id, status, version)
+                WHERE a.id = v.id AND (a.pub_status IS DISTINCT FROM v.status
+                                       OR a.agency_version < v.version)""",
+                status_updates, template="(%s::bigint, %s::text, %s::integer)")
     return [o for o in outcomes if o is not None]
 
 
@@ -379,7 +445,7 @@ def _store_fingerprints(cur: Any, items: Sequence[tuple[int, Fingerprint | None]
                 " shingles", (ids,))
     old = [(key, article_id) for article_id, signature, shingles in cur.fetchall()
            for key in Fingerprint.from_bytes(bytes(signature), shingles).bands]
-    if old:  # by primary key: the band index needs no second index on article_id
+    if old:  # by key: the band index needs no second index on article_id
         execute_values(cur, "DELETE FROM article_bands b USING (VALUES %s) AS v(key, id) "
                             "WHERE b.band_key = v.key AND b.article_id = v.id", old,
                        template="(%s::bigint, %s::bigint)", page_size=5000)
@@ -388,8 +454,7 @@ def _store_fingerprints(cur: Any, items: Sequence[tuple[int, Fingerprint | None]
     if rows:
         execute_values(cur, "INSERT INTO article_fingerprints (article_id, signature, shingles) VALUES %s",
                        rows)
-        execute_values(cur, "INSERT INTO article_bands (band_key, article_id) VALUES %s "
-                            "ON CONFLICT DO NOTHING",
+        execute_values(cur, "INSERT INTO article_bands (band_key, article_id) VALUES %s",
                        [(key, article_id) for article_id, fp in items if fp is not None for key in fp.bands],
                        page_size=5000)
 
@@ -485,7 +550,8 @@ def refresh_stories(cur: Any, story_ids: Iterable[int]) -> None:
 
 # -- pipeline runs -------------------------------------------------------------------------------
 
-RUN_COUNTERS = ("feeds_polled", "feeds_not_modified", "feeds_failed", "entries_new", "pages_fetched",
+RUN_COUNTERS = ("feeds_polled", "feeds_skipped", "feeds_not_modified", "feeds_failed", "entries_new",
+                "entries_updated", "pages_fetched",
                 "fetch_failures", "articles_new", "articles_updated", "duplicates", "stories_new",
                 "near_duplicates", "versions_new")
 
