@@ -37,6 +37,11 @@ ROUTES = {
     "/etag.xml": "the valid feed with an ETag; answers 304 to If-None-Match",
     "/pages.xml": "?prefix=P: two items linking to /page?key=P-a&fail=2 and /page?key=P-b&fail=0",
     "/page": "an article page; 503 for the first ?fail=N requests of ?key=K",
+    "/robots.txt": "disallows /private/ to every user agent",
+    "/private/": "an article page (under a robots.txt Disallow)",
+    "/robots-feed.xml": "two items: /private/story.html (disallowed) and /page?key=robots-ok",
+    "/liar.xml": "?key=K: new content on every request, yet always ETag \"same\" and 304 to it",
+    "/redirect-to": "302 to ?target=URL",
 }
 
 ARTICLE_HTML = """<!DOCTYPE html><html lang="en"><head><title>{title}</title></head><body>
@@ -174,5 +179,30 @@ class FaultServer:
             else:
                 body = ARTICLE_HTML.format(title=f"Story {page_key}", key=page_key).encode()
                 self._send(h, 200, body, "text/html; charset=utf-8")
+        elif path == "/robots.txt":
+            self._send(h, 200, b"User-agent: *\nDisallow: /private/\n", "text/plain")
+        elif path.startswith("/private/"):
+            body = ARTICLE_HTML.format(title="Private story", key="private").encode()
+            self._send(h, 200, body, "text/html; charset=utf-8")
+        elif path == "/robots-feed.xml":
+            items = "".join(
+                f"<item><title>{t}</title><link>{self.base_url}{link}</link><guid>{t}</guid>"
+                f"<description>Feed summary of {t}, long enough to be kept as the article text when "
+                f"the page is not fetched.</description></item>"
+                for t, link in (("private story", "/private/story.html"),
+                                ("public story", "/page?key=robots-ok&amp;fail=0")))
+            self._send(h, 200, f"<?xml version='1.0'?><rss version='2.0'><channel><title>Robots</title>"
+                               f"{items}</channel></rss>".encode())
+        elif path == "/liar.xml":
+            liar = "liar:" + query.get("key", ["x"])[0]
+            count = self.hits.get(liar, 0) + 1
+            self.hits[liar] = count
+            if h.headers.get("If-None-Match") == '"same"':
+                self._send(h, 304, headers={"ETag": '"same"'})
+            else:
+                feed = GOOD_RSS.replace(b"fault-1", f"liar-{count}".encode())
+                self._send(h, 200, feed, headers={"ETag": '"same"'})
+        elif path == "/redirect-to":
+            self._send(h, 302, headers={"Location": query.get("target", ["/ok.xml"])[0]})
         else:
             self._send(h, 404, b"unknown fault route", "text/plain")

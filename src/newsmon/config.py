@@ -6,6 +6,7 @@ file, the entry and the field, so a typo never becomes a silent default.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import re
@@ -122,13 +123,14 @@ class FeedConfig:
     tags: tuple[str, ...] = field(default_factory=tuple)
     fetch_pages: bool = True
     robots: bool = True
-    allow_private: bool = False
+    allow_private: bool | tuple[str, ...] = False
 
     def as_config(self) -> dict[str, Any]:
         """The JSON stored in ``sources.config``."""
         return {"kind": self.kind, "language": self.language, "enabled": self.enabled,
                 "tags": list(self.tags), "fetch_pages": self.fetch_pages, "robots": self.robots,
-                "allow_private": self.allow_private}
+                "allow_private": self.allow_private if isinstance(self.allow_private, bool)
+                else list(self.allow_private)}
 
 
 _FEED_FIELDS = {f.name for f in fields(FeedConfig)}
@@ -185,7 +187,16 @@ def parse_feeds(data: Any, source: str = "<feeds>", env: dict[str, str] | None =
         language = item.get("language")
         if language is not None and (not isinstance(language, str) or not _LANG_RE.match(language)):
             raise ConfigError(f"{where}: field 'language': an ISO 639 code such as 'fr', got {language!r}")
-        for flag in ("enabled", "fetch_pages", "robots", "allow_private"):
+        allow_private = item.get("allow_private", False)
+        if isinstance(allow_private, list):
+            try:
+                allow_private = tuple(str(ipaddress.ip_network(str(n), strict=False)) for n in allow_private)
+            except ValueError as exc:
+                raise ConfigError(f"{where}: field 'allow_private': {exc}") from None
+        elif not isinstance(allow_private, bool):
+            raise ConfigError(f"{where}: field 'allow_private': true, false or a list of addresses/networks "
+                              f"such as [127.0.0.1], got {allow_private!r}")
+        for flag in ("enabled", "fetch_pages", "robots"):
             if flag in item and not isinstance(item[flag], bool):
                 raise ConfigError(f"{where}: field '{flag}': must be true or false, got {item[flag]!r}")
         tags = item.get("tags", [])
@@ -194,7 +205,7 @@ def parse_feeds(data: Any, source: str = "<feeds>", env: dict[str, str] | None =
         feeds.append(FeedConfig(name=name, url=url, kind=kind, language=language,
                                 enabled=item.get("enabled", True), tags=tuple(tags),
                                 fetch_pages=item.get("fetch_pages", True), robots=item.get("robots", True),
-                                allow_private=item.get("allow_private", False)))
+                                allow_private=allow_private))
     return feeds
 
 

@@ -16,6 +16,7 @@ import httpx
 from newsmon.config import Settings
 from newsmon.errors import FetchError
 from newsmon.netpolicy import (
+    AllowPrivate,
     HostBusy,
     HostScheduler,
     Resolver,
@@ -80,7 +81,7 @@ class Fetcher:
         self._client.close()
 
     def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
-              accept: str = "*/*", allow_private: bool = False) -> FetchResult:
+              accept: str = "*/*", allow_private: AllowPrivate = False) -> FetchResult:
         """GET ``url``, following up to ``max_redirects`` redirects (each target checked by the
         SSRF guard unless ``allow_private``); conditional when validators are given. A 429/503
         with a short Retry-After is waited out once. Raises FetchError on any failure."""

@@ -27,7 +27,12 @@ def system_resolver(host: str, port: int) -> list[str]:
     return sorted({info[4][0] for info in infos})
 
 
-def refusal_reason(url: str, *, allow_private: bool = False,
+AllowPrivate = bool | tuple[str, ...]
+"""A source's ``allow_private``: false, true (any private address), or a list of addresses and
+networks (e.g. ``[127.0.0.1]``) that may be contacted even though private."""
+
+
+def refusal_reason(url: str, *, allow_private: AllowPrivate = False,
                    resolver: Resolver = system_resolver) -> str | None:
     """Why ``url`` must not be fetched, or None when it may be.
 
@@ -42,8 +47,9 @@ def refusal_reason(url: str, *, allow_private: bool = False,
     host = (parts.hostname or "").rstrip(".").lower()
     if not host:
         return "URL has no host"
-    if allow_private:
+    if allow_private is True:
         return None
+    allowed = [ipaddress.ip_network(n, strict=False) for n in allow_private or ()]
     if host in METADATA_HOSTS or host.endswith(".internal"):
         return f"refused host {host!r}: cloud metadata / internal name"
     try:
@@ -58,10 +64,12 @@ def refusal_reason(url: str, *, allow_private: bool = False,
         ip = ipaddress.ip_address(address.split("%", 1)[0])
         if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
             ip = ip.ipv4_mapped
+        if any(ip in network for network in allowed):
+            continue
         if (ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_multicast or ip.is_reserved
                 or ip.is_unspecified or (isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT)):
             return (f"refused: {host} resolves to {ip}, a private/loopback/link-local address "
-                    "(set allow_private: true on the source to permit it)")
+                    "(list it in the source's allow_private to permit it)")
     return None
 
 

@@ -125,8 +125,8 @@ def _poll(settings: Settings, source: store.SourceRow, fetcher: Fetcher, now: da
         state.update(last_success_at=now, last_status="not_modified", last_http_status=304)
         return _poll_succeeded(settings, source, state, now, PollOutcome(source.name, "not_modified", 304))
     digest = _body_hash(response.body)
-    if (use_validators and response.etag and response.etag == source.etag and source.body_hash
-            and digest != source.body_hash):
+    if (use_validators and "validators_trusted" not in state and response.etag
+            and response.etag == source.etag and source.body_hash and digest != source.body_hash):
         state.update(validators_trusted=False, validators_note=(
             f"{now:%Y-%m-%d %H:%M} the same ETag came with different content: polled without "
             "validators from now on"))

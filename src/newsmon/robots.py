@@ -16,7 +16,7 @@ from newsmon.config import Settings
 from newsmon.db import transaction
 from newsmon.downloads import Fetcher
 from newsmon.errors import FetchError
-from newsmon.netpolicy import host_key
+from newsmon.netpolicy import AllowPrivate, host_key
 
 log = logging.getLogger(__name__)
 UNREACHABLE_RETRY = timedelta(hours=1)
@@ -34,7 +34,7 @@ class RobotsPolicy:
         self._rules: dict[str, Protego] = {}
         self._lock = threading.Lock()
 
-    def allowed(self, url: str, allow_private: bool = False) -> bool:
+    def allowed(self, url: str, allow_private: AllowPrivate = False) -> bool:
         host = host_key(url)
         with self._lock:
             rules = self._rules.get(host)
@@ -44,7 +44,7 @@ class RobotsPolicy:
                 self._rules[host] = rules
         return bool(rules.can_fetch(url, self.agent))
 
-    def _load(self, host: str, allow_private: bool) -> Protego:
+    def _load(self, host: str, allow_private: AllowPrivate) -> Protego:
         now = datetime.now(UTC)
         with transaction(self.settings.database_url) as conn, conn.cursor() as cur:
             cur.execute("SELECT status, body, fetched_at FROM host_robots WHERE host = %s", (host,))
@@ -63,7 +63,7 @@ class RobotsPolicy:
                         (host, status, body, now))
         return _rules(status, body)
 
-    def _fetch(self, host: str, allow_private: bool) -> tuple[int | None, str]:
+    def _fetch(self, host: str, allow_private: AllowPrivate) -> tuple[int | None, str]:
         try:
             response = self.fetcher.fetch(host + "/robots.txt", accept="text/plain, */*;q=0.5",
                                           allow_private=allow_private)

@@ -40,7 +40,7 @@ class SourceRow:
     body_hash: str | None = None
     polls_since_full: int = 0
     validators_trusted: bool = True
-    allow_private: bool = False
+    allow_private: Any = False  # bool or list of networks (see netpolicy.AllowPrivate)
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class EntryRow:
     language: str | None
     status: str
     attempts: int
-    allow_private: bool = False
+    allow_private: Any = False  # bool or list of networks (see netpolicy.AllowPrivate)
     robots: bool = True
     version: int | None = None
     pub_status: str = "usable"
@@ -148,7 +148,7 @@ def get_source(conn: Connection, name: str) -> SourceRow | None:
                               COALESCE((config->>'fetch_pages')::boolean, true), kind, health,
                               failure_score, next_poll_at, last_new_item_at, items_per_day, body_hash,
                               polls_since_full, validators_trusted,
-                              COALESCE((config->>'allow_private')::boolean, false)
+                              COALESCE(config->'allow_private', 'false'::jsonb)
                        FROM sources WHERE name = %s""", (name,))
         row = cur.fetchone()
     return SourceRow(*row) if row else None
@@ -247,7 +247,7 @@ def load_queued_entries(conn: Connection, entry_ids: Sequence[int]) -> list[Entr
             SELECT e.id, e.source_id, s.name, s.language, COALESCE((s.config->>'fetch_pages')::boolean, true),
                    e.guid, e.link, e.canonical_url, e.title, e.summary, e.content, e.published_at,
                    e.author, e.language, e.status, e.attempts,
-                   COALESCE((s.config->>'allow_private')::boolean, false),
+                   COALESCE(s.config->'allow_private', 'false'::jsonb),
                    COALESCE((s.config->>'robots')::boolean, true), e.version, e.pub_status
             FROM feed_entries e JOIN sources s ON s.id = e.source_id
             WHERE e.id = ANY(%s) AND e.status IN ('pending', 'retry')
