@@ -29,8 +29,10 @@ def print_run_summary(dsn: str, dag_id: str | None = None, newest: int = 10) -> 
     try:
         with conn.cursor() as cur:
             cur.execute("""SELECT run_id, dag_id, status, started_at, finished_at, feeds_polled,
-                                  feeds_not_modified, feeds_failed, entries_new, pages_fetched,
-                                  fetch_failures, articles_new, articles_updated, duplicates, details
+                                  feeds_not_modified, feeds_failed, feeds_skipped, entries_new,
+                                  entries_updated, pages_fetched, fetch_failures, articles_new,
+                                  articles_updated, duplicates, stories_new, near_duplicates,
+                                  versions_new, details
                            FROM pipeline_runs WHERE %s::text IS NULL OR dag_id = %s
                            ORDER BY started_at DESC, id DESC LIMIT 1""", (dag_id, dag_id))
             row = cur.fetchone()
@@ -49,10 +51,12 @@ def print_run_summary(dsn: str, dag_id: str | None = None, newest: int = 10) -> 
     run = dict(zip(names, row, strict=True))
     print(f"Run {run['run_id']} ({run['dag_id']}): {run['status']}")
     print(f"  feeds polled {run['feeds_polled']} (not modified {run['feeds_not_modified']}, "
-          f"failed {run['feeds_failed']}), new feed entries {run['entries_new']}")
+          f"failed {run['feeds_failed']}, not due {run['feeds_skipped']}), new feed entries "
+          f"{run['entries_new']}, re-issued agency items {run['entries_updated']}")
     print(f"  pages fetched {run['pages_fetched']} (failures {run['fetch_failures']}), "
-          f"articles new {run['articles_new']}, updated {run['articles_updated']}, "
-          f"duplicates {run['duplicates']}")
+          f"articles new {run['articles_new']}, updated {run['articles_updated']} "
+          f"(new versions {run['versions_new']}), duplicates {run['duplicates']}")
+    print(f"  stories new {run['stories_new']}, articles joining an existing story {run['near_duplicates']}")
     for source, error in (run["details"] or {}).get("feed_errors", {}).items():
         print(f"  feed error  {source}: {error}")
     if run["entries_new"] == 0 and run["articles_new"] == 0 and run["articles_updated"] == 0:
@@ -63,22 +67,32 @@ def print_run_summary(dsn: str, dag_id: str | None = None, newest: int = 10) -> 
     return run
 
 
-def print_feed_health(dsn: str) -> None:
-    """One line per source: state, last poll, failures, last error."""
+def print_feed_health(dsn: str) -> list[tuple[Any, ...]]:
+    """One line per source: state, last poll and its outcome, failures, schedule, message."""
     conn = connect(dsn)
     try:
         with conn.cursor() as cur:
-            cur.execute("""SELECT name, health, last_status, last_http_status,
-                                  to_char(last_polled_at, 'YYYY-MM-DD HH24:MI'), consecutive_failures,
-                                  items_last_poll, COALESCE(last_error, last_warning)
-                           FROM sources ORDER BY name""")
+            cur.execute("""SELECT source, health, last_status, last_http_status,
+                                  to_char(last_polled_at, 'MM-DD HH24:MI'), failure_score,
+                                  to_char(next_poll_at, 'MM-DD HH24:MI'), round(items_per_day::numeric, 1),
+                                  to_char(last_new_item_at, 'MM-DD HH24:MI'),
+                                  COALESCE(last_error, last_warning, validators_note)
+                           FROM feed_health
+                           ORDER BY CASE health WHEN 'failing' THEN 0 WHEN 'silent' THEN 1
+                                                WHEN 'degraded' THEN 2 ELSE 3 END, source""")
             rows = cur.fetchall()
     finally:
         conn.close()
     if not rows:
         print("no sources yet: run an ingest first (sources are synced from the feeds file)")
-        return
-    print(format_table(["source", "health", "last", "http", "polled", "fails", "items", "message"], rows))
+        return rows
+    print(format_table(["source", "health", "last", "http", "polled", "fails", "next poll", "items/day",
+                        "last new", "message"], rows))
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row[1]] = counts.get(row[1], 0) + 1
+    print("\n" + ", ".join(f"{n} {state}" for state, n in sorted(counts.items())))
+    return rows
 
 
 def print_stories(dsn: str, since: datetime | None = None, limit: int = 50, min_size: int = 1) -> int:
