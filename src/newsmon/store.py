@@ -138,8 +138,23 @@ def sync_sources(conn: Connection, feeds: Sequence[FeedConfig]) -> list[str]:
                 template="(%s, %s, %s, %s, %s, %s::text[], %s::jsonb, %s)")
         cur.execute("""UPDATE sources SET enabled = false, health = 'removed', updated_at = now()
                        WHERE NOT (name = ANY(%s)) AND health <> 'removed'""", ([f.name for f in feeds],))
-        cur.execute("SELECT name FROM sources WHERE enabled ORDER BY name")
-        return [row[0] for row in cur.fetchall()]
+        cur.execute("SELECT name, url FROM sources WHERE enabled ORDER BY name")
+        return interleave_by_host(cur.fetchall())
+
+
+def interleave_by_host(sources: Sequence[tuple[str, str]]) -> list[str]:
+    """Source names ordered round-robin by host, so that parallel pollers work on different
+    hosts instead of queueing behind one host's politeness delay."""
+    from urllib.parse import urlsplit
+
+    by_host: dict[str, list[str]] = {}
+    for name, url in sources:
+        by_host.setdefault((urlsplit(url).netloc or "").lower(), []).append(name)
+    queues = list(by_host.values())
+    ordered: list[str] = []
+    for depth in range(max((len(q) for q in queues), default=0)):
+        ordered.extend(q[depth] for q in queues if depth < len(q))
+    return ordered
 
 
 def get_source(conn: Connection, name: str) -> SourceRow | None:
