@@ -6,6 +6,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from html import unescape as html_unescape
 
 import trafilatura
 
@@ -50,9 +51,53 @@ def _strip_leading_title(text: str, title: str | None) -> str:
     return rest.lstrip("\n") if first.strip() == title.strip() and rest.strip() else text
 
 
-def extract_article(html: bytes | str, url: str | None = None) -> ExtractedArticle | None:
+_META_TAG_RE = re.compile(rb"<(meta|link)\b([^>]*)>", re.IGNORECASE)
+_ATTR_RE = re.compile(rb"""([a-zA-Z:_-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""")
+_TITLE_RE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_TIME_RE = re.compile(rb"<time\b[^>]*\bdatetime\s*=\s*[\"']([^\"']+)", re.IGNORECASE)
+_TITLE_KEYS = ("og:title", "twitter:title", "dc.title")
+_AUTHOR_KEYS = ("author", "article:author", "dc.creator", "byl", "sailthru.author", "parsely-author")
+_DATE_KEYS = ("article:published_time", "og:published_time", "datepublished", "pubdate",
+              "publishdate", "dc.date", "dc.date.issued", "date", "sailthru.date", "parsely-pub-date")
+
+
+def _decode(value: bytes) -> str:
+    return html_unescape(value.decode("utf-8", "replace")).strip()
+
+
+def head_metadata(html: bytes | str) -> dict[str, str]:
+    """Title, author, date and canonical URL from a page's meta and link tags: a cheap pass
+    over the first 60 KB, used when the full trafilatura metadata search is not needed."""
+    head = html[:60000] if isinstance(html, bytes) else html[:60000].encode("utf-8", "replace")
+    found: dict[str, str] = {}
+    for tag, raw in _META_TAG_RE.findall(head):
+        attrs = {k.lower(): (a or b or c) for k, a, b, c in _ATTR_RE.findall(raw)}
+        if tag.lower() == b"link":
+            if b"canonical" in attrs.get(b"rel", b"").lower() and attrs.get(b"href"):
+                found.setdefault("canonical_url", _decode(attrs[b"href"]))
+            continue
+        key = (attrs.get(b"property") or attrs.get(b"name") or attrs.get(b"itemprop") or b"").lower()
+        value = attrs.get(b"content")
+        if not key or not value:
+            continue
+        key_text = key.decode("ascii", "replace")
+        for field, keys in (("title", _TITLE_KEYS), ("author", _AUTHOR_KEYS), ("date", _DATE_KEYS)):
+            if key_text in keys:
+                found.setdefault(field, _decode(value))
+    if "title" not in found and (match := _TITLE_RE.search(head)):
+        found["title"] = html_unescape(re.sub(r"\s+", " ", match.group(1).decode("utf-8", "replace"))).strip()
+    if "date" not in found and (match := _TIME_RE.search(head)):
+        found["date"] = match.group(1).decode("ascii", "replace")
+    return {k: v for k, v in found.items() if v}
+
+
+def extract_article(html: bytes | str, url: str | None = None, full_metadata: bool = True
+                    ) -> ExtractedArticle | None:
     """Extract the main text and metadata of a news page.
 
+    ``full_metadata``: trafilatura's own metadata search (title, author, date heuristics), which
+    costs about half as much again as the body; without it, metadata comes from the page's meta
+    tags only (enough when the feed already gives title and date).
     Returns None when the page holds no article body (too short, not HTML, unparsable);
     the caller then falls back to the feed's own content.
     """
@@ -60,23 +105,29 @@ def extract_article(html: bytes | str, url: str | None = None) -> ExtractedArtic
         return None
     try:
         doc = trafilatura.bare_extraction(
-            html, url=url, with_metadata=True, include_comments=False, fast=True,
+            html, url=url, with_metadata=full_metadata, include_comments=False, fast=True,
             date_extraction_params=_DATE_PARAMS)
     except Exception as exc:  # trafilatura/lxml raise many types on hostile markup
         log.warning("extraction failed for %s: %s", url, exc)
         return None
     if doc is None or not doc.text:
         return None
-    text = _strip_leading_title(doc.text.strip(), doc.title)
+    if full_metadata:
+        title, author, date, canonical = doc.title, doc.author, doc.date, doc.url
+    else:
+        meta = head_metadata(html)
+        title, author, date, canonical = (meta.get("title"), meta.get("author"), meta.get("date"),
+                                          meta.get("canonical_url"))
+    text = _strip_leading_title(doc.text.strip(), title)
     if len(text) < MIN_TEXT_CHARS:
         return None
     return ExtractedArticle(
         text=text,
-        title=(doc.title or "").strip() or None,
-        author=(doc.author or "").strip() or None,
-        published_at=parse_datetime(doc.date),
+        title=(title or "").strip() or None,
+        author=(author or "").strip() or None,
+        published_at=parse_datetime(date),
         language=declared_html_language(html),
-        canonical_url=doc.url if doc.url and doc.url.startswith(("http://", "https://")) else None,
+        canonical_url=canonical if canonical and canonical.startswith(("http://", "https://")) else None,
     )
 
 

@@ -221,7 +221,9 @@ def _fetch_page(fetcher: Fetcher, url: str, entry: store.EntryRow, robots: Robot
     except FetchError as exc:
         return _PageOutcome(error=str(exc), transient=exc.transient,
                             refused="refused" if exc.kind == "policy" else None)
-    extracted = extract_article(response.body, response.url)
+    # the feed usually gives title and date: then the page's meta tags are enough
+    full = not (entry.title and entry.published_at)
+    extracted = extract_article(response.body, response.url, full_metadata=full)
     if extracted is None:
         return _PageOutcome(fetched=True, final_url=response.url,
                             error="the page holds no article text (fell back to the feed's text)")
