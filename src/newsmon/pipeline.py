@@ -22,7 +22,7 @@ from newsmon.deduplication import content_hash
 from newsmon.downloads import Fetcher
 from newsmon.errors import FetchError
 from newsmon.extraction import ExtractedArticle, extract_article
-from newsmon.feeds import parse_feed
+from newsmon.formats import parse_any
 from newsmon.language import detect_language
 from newsmon.robots import RobotsPolicy
 from newsmon.stories import fingerprint
@@ -134,7 +134,7 @@ def _poll(settings: Settings, source: store.SourceRow, fetcher: Fetcher, now: da
         state.update(last_success_at=now, last_status="not_modified", last_http_status=response.status)
         return _poll_succeeded(settings, source, state, now,
                                PollOutcome(source.name, "not_modified", response.status))
-    parsed = parse_feed(response.body, response.headers, response.url)
+    parsed = parse_any(response.body, response.headers, response.url, kind=source.kind)
     if not parsed.ok:  # validators are not kept: the next poll fetches (and judges) it again
         return _poll_failed(settings, source, state, now, parsed.error or "unparsable", "soft",
                             response.status, None)
