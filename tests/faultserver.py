@@ -42,7 +42,23 @@ ROUTES = {
     "/robots-feed.xml": "two items: /private/story.html (disallowed) and /page?key=robots-ok",
     "/liar.xml": "?key=K: new content on every request, yet always ETag \"same\" and 304 to it",
     "/redirect-to": "302 to ?target=URL",
+    "/wire.xml": "?key=K: a NewsML-G2 item; 1st request version 1, 2nd version 2 (new text), then canceled",
 }
+
+WIRE_ITEM = """<?xml version="1.0" encoding="UTF-8"?>
+<newsItem xmlns="http://iptc.org/std/nar/2006-10-01/" guid="urn:newsml:example.test:{key}"
+    version="{version}" standard="NewsML-G2" standardversion="2.31" xml:lang="en">
+  <itemMeta><itemClass qcode="ninat:text"/><versionCreated>2026-11-24T1{version}:00:00Z</versionCreated>
+    <pubStatus qcode="stat:{status}"/></itemMeta>
+  <contentMeta><contentCreated>2026-11-24T09:00:00Z</contentCreated>
+    <headline>{headline}</headline></contentMeta>
+  <contentSet><inlineXML contenttype="application/xhtml+xml"><html><body>
+    <p>BRUSSELS, Nov 24, 2026 (AFP) - NATO and Russian military officers held a first video call on
+    Tuesday on preventing incidents over the Baltic Sea, officials said, a step both sides
+    described as technical rather than political.</p>
+    <p>{extra}</p>
+  </body></html></inlineXML></contentSet>
+</newsItem>"""
 
 ARTICLE_HTML = """<!DOCTYPE html><html lang="en"><head><title>{title}</title></head><body>
 <nav><a href="/">Home</a> <a href="/world">World</a></nav>
@@ -202,6 +218,17 @@ class FaultServer:
             else:
                 feed = GOOD_RSS.replace(b"fault-1", f"liar-{count}".encode())
                 self._send(h, 200, feed, headers={"ETag": '"same"'})
+        elif path == "/wire.xml":
+            wire = "wire:" + query.get("key", ["x"])[0]
+            step = self.hits[wire] = self.hits.get(wire, 0) + 1
+            version, status = (1, "usable") if step == 1 else (2, "usable" if step == 2 else "canceled")
+            extra = ("The call lasted about an hour, a NATO official said." if version == 1 else
+                     "The call lasted about an hour and a second one is planned for December, a NATO "
+                     "official said, adding that Moscow had proposed the date.")
+            body = WIRE_ITEM.format(key=query.get("key", ["x"])[0], version=version, status=status,
+                                    headline=("UPDATE - " if version == 2 else "") + "NATO, Russia hold call",
+                                    extra=extra)
+            self._send(h, 200, body.encode(), "application/vnd.iptc.g2.newsitem+xml")
         elif path == "/redirect-to":
             self._send(h, 302, headers={"Location": query.get("target", ["/ok.xml"])[0]})
         else:

@@ -111,3 +111,25 @@ def test_adaptive_schedule_skips_feeds_not_due(db: str, fault_server) -> None:
     assert early["feeds_skipped"] == 1 and early["feeds_polled"] == 0
     later = _run(settings, feed, force=False, now=next_poll + timedelta(seconds=1))
     assert later["feeds_polled"] == 1 and later["feeds_not_modified"] == 1
+
+
+def test_agency_versions_update_and_cancel_retracts(db: str, fault_server) -> None:
+    """A NewsML-G2 item: version 2 replaces the stored text (the old one kept as a version, same
+    story); a later canceled status marks the article retracted, never deleted."""
+    key = uuid.uuid4().hex[:8]
+    feed = [FeedConfig(name="wire", url=fault_server.url(f"/wire.xml?key={key}"), kind="newsml",
+                       allow_private=LOCAL)]
+    settings = _settings(db)
+    first = _run(settings, feed)
+    assert first["entries_new"] == 1 and first["articles_new"] == 1 and first["pages_fetched"] == 0
+    second = _run(settings, feed)
+    assert second["entries_updated"] == 1 and second["articles_new"] == 0 and second["versions_new"] == 1
+    rows = _rows(db, "SELECT version, agency_version, title, pub_status, retracted_at IS NULL FROM articles")
+    assert rows == [(2, 2, "UPDATE - NATO, Russia hold call", "usable", True)]
+    old = _rows(db, "SELECT version, title FROM article_versions")
+    assert old == [(1, "NATO, Russia hold call")]
+    third = _run(settings, feed)
+    assert third["entries_updated"] == 1
+    rows = _rows(db, "SELECT count(*), min(pub_status), bool_and(retracted_at IS NOT NULL) FROM articles")
+    assert rows == [(1, "canceled", True)]
+    assert _rows(db, "SELECT extraction_note FROM articles")[0][0].startswith("agency item")
