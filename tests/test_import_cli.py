@@ -91,3 +91,36 @@ def test_bad_feeds_file_is_a_clear_error(db: str, tmp_path: Path) -> None:
     result = _newsmon("ingest", "--feeds", str(feeds), db=db)
     assert result.returncode == 2
     assert f"{feeds}: feeds[0] (name 'x'): field 'url'" in result.stderr
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_import_sniffs_every_kind_and_reports_bad_lines(db: str, tmp_path: Path) -> None:
+    """A drop folder with a saved RSS feed (gzipped, misleading name), a NewsML-G2 item, a
+    NewsML 1.2 item, a JSON Feed and JSON Lines with one bad line: kinds come from content, every
+    article loads, the bad line is rejected with file:line, and a rerun loads nothing."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    rss = (FIXTURES / "feeds" / "rss20_fr_content_encoded.xml").read_bytes()
+    (drop / "wire-archive.dat.gz").write_bytes(gzip.compress(rss))
+    (drop / "item.xml").write_bytes((FIXTURES / "newsml" / "g2_newsitem_xhtml_fr.xml").read_bytes())
+    (drop / "item12.xml").write_bytes((FIXTURES / "newsml" / "newsml12_usable_fr.xml").read_bytes())
+    (drop / "feed.json").write_bytes((FIXTURES / "jsonfeed" / "jsonfeed11_fr.json").read_bytes())
+    (drop / "lines.jsonl").write_text(
+        '{"url": "https://example.org/a", "title": "A", "text": "' + ENGLISH.replace("\n", " ").strip()
+        + '", "published": "2026-11-20", "language": "en"}\n'
+        "{not json}\n"
+        '{"title": "no text"}\n', encoding="utf-8")
+    result = _newsmon("import", str(drop), "--no-progress", db=db)
+    assert result.returncode == 1, result.stderr
+    assert "lines.jsonl:2: invalid JSON" in result.stderr
+    assert "lines.jsonl:3: expected an object with a non-empty 'text'" in result.stderr
+    for kind in ("rss", "newsml-g2", "newsml-1", "jsonfeed", "jsonl"):
+        assert kind in result.stdout, (kind, result.stdout)
+    loaded = _count(db, "SELECT count(*) FROM articles")
+    assert loaded >= 5
+    assert _count(db, "SELECT count(*) FROM articles WHERE agency_version IS NOT NULL") == 2
+    again = _newsmon("import", str(drop), "--no-progress", db=db)
+    assert "0 new article(s)" in again.stdout
+    assert _count(db, "SELECT count(*) FROM articles") == loaded

@@ -74,8 +74,13 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from newsmon.importer import import_paths
+    from newsmon.reports import format_table
 
     report = import_paths(_settings(args), args.paths, progress=not args.no_progress)
+    if report.by_kind:
+        rows = [(kind, files, report.articles_by_kind.get(kind, 0))
+                for kind, files in sorted(report.by_kind.items())]
+        print(format_table(["kind", "files", "articles read"], rows))
     for path, reason in report.rejected:
         print(f"rejected {path}: {reason}", file=sys.stderr)
     print(f"{report.files} file(s): {report.articles_new} new article(s), {report.articles_updated} "

@@ -20,7 +20,8 @@ from newsmon.language import LanguageResult, detect_language
 MAX_FILE_BYTES = 20_000_000
 _DATE_LINE_RE = re.compile(r"^\s*date\s+(\d{4})-(\d{2})(?:-(\d{2}))?\s*$", re.IGNORECASE)
 _HTML_RE = re.compile(rb"<(!doctype\s+html|html|head|body|article|p|div)\b", re.IGNORECASE)
-DOCUMENT_SUFFIXES = {".html", ".htm", ".xhtml", ".txt", ".text", ".gz"}
+DOCUMENT_SUFFIXES = {".html", ".htm", ".xhtml", ".txt", ".text", ".gz", ".xml", ".rss", ".atom",
+                     ".json", ".jsonl", ".ndjson", ".newsml"}
 
 
 class DocumentError(NewsmonError):
@@ -117,8 +118,11 @@ def _published_at(published: str | None) -> datetime | None:
 
 def read_document(path: str | Path) -> Document:
     """Read one HTML or plain-text file as an article; raises DocumentError with the reason."""
-    path = Path(path)
-    data = read_bytes(path)
+    return document_from_bytes(Path(path), read_bytes(Path(path)))
+
+
+def document_from_bytes(path: Path, data: bytes) -> Document:
+    """An HTML page or plain-text dump, already read (and gunzipped), as an article."""
     if _HTML_RE.search(data[:4096]):
         extracted = extract_article(data, None)
         if extracted is None:

@@ -132,9 +132,9 @@ def _sniff_json(content: bytes, text: str, hint: str | None) -> str:
         return "unknown"
     except ValueError:
         lines = [line for line in text.splitlines() if line.strip()][:3]
-        if len(lines) >= 2:
+        if len(lines) >= 2:  # the first record decides: a later bad line is the parser's to report
             try:
-                if all(isinstance(json.loads(line), dict) for line in lines[:2]):
+                if isinstance(json.loads(lines[0]), dict):
                     return "jsonl"
             except ValueError:
                 pass
