@@ -42,6 +42,11 @@ ROUTES = {
     "/robots-feed.xml": "two items: /private/story.html (disallowed) and /page?key=robots-ok",
     "/liar.xml": "?key=K: new content on every request, yet always ETag \"same\" and 304 to it",
     "/redirect-to": "302 to ?target=URL",
+    "/xxe.xml": "RSS whose title is an external entity pointing at file:///etc/passwd",
+    "/laughs.xml": "RSS with a billion-laughs entity bomb in a title",
+    "/mislabeled.xml": "RSS declared UTF-8 (header and XML) but written in ISO-8859-1",
+    "/invalid-utf8.xml": "RSS with invalid UTF-8 byte sequences in an item",
+    "/wrong-type.xml": "a valid RSS feed served as image/png",
     "/wire.xml": "?key=K: a NewsML-G2 item; 1st request version 1, 2nd version 2 (new text), then canceled",
 }
 
@@ -218,6 +223,31 @@ class FaultServer:
             else:
                 feed = GOOD_RSS.replace(b"fault-1", f"liar-{count}".encode())
                 self._send(h, 200, feed, headers={"ETag": '"same"'})
+        elif path == "/xxe.xml":
+            body = (b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+                    b'<rss version="2.0"><channel><title>XXE</title><item><title>&xxe;</title>'
+                    b'<link>http://127.0.0.1:1/xxe.html</link><guid>xxe-1</guid>'
+                    b'<description>Summary &xxe; of an item carrying an external entity.</description>'
+                    b'</item></channel></rss>')
+            self._send(h, 200, body)
+        elif path == "/laughs.xml":
+            levels = "".join(f'<!ENTITY l{i} "{("&l" + str(i - 1) + ";") * 10}">' for i in range(1, 10))
+            body = (f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY l0 "lol">{levels}]>'
+                    f'<rss version="2.0"><channel><title>Laughs</title><item><title>&l9;</title>'
+                    f'<link>http://127.0.0.1:1/l.html</link><guid>laughs-1</guid></item></channel></rss>')
+            self._send(h, 200, body.encode())
+        elif path == "/mislabeled.xml":
+            text = ("<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>Dépêches"
+                    "</title><item><title>Élection à Genève : la sécurité européenne en débat</title>"
+                    "<link>http://127.0.0.1:1/geneve.html</link><guid>latin-1</guid><description>Les "
+                    "délégués ont débattu jeudi à Genève de la sécurité européenne, a-t-on appris."
+                    "</description></item></channel></rss>")
+            self._send(h, 200, text.encode("latin-1"), "application/rss+xml; charset=utf-8")
+        elif path == "/invalid-utf8.xml":
+            body = GOOD_RSS.replace(b"Only item", b"Only \xff\xfe item \xc3\x28 broken")
+            self._send(h, 200, body, "application/rss+xml; charset=utf-8")
+        elif path == "/wrong-type.xml":
+            self._send(h, 200, GOOD_RSS, "image/png")
         elif path == "/wire.xml":
             wire = "wire:" + query.get("key", ["x"])[0]
             step = self.hits[wire] = self.hits.get(wire, 0) + 1

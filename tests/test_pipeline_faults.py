@@ -155,3 +155,37 @@ def test_fetch_pages_off_uses_feed_text(db: str, fault_server) -> None:
     assert counts["pages_fetched"] == 0 and counts["articles_new"] == 2
     assert fault_server.hits.get(f"page:{prefix}-a") is None
     assert {r[0] for r in _query(db, "SELECT extraction_status FROM articles")} == {"not_fetched"}
+
+
+HOSTILE_FEEDS = [
+    # (route, what must hold of the outcome)
+    ("/xxe.xml", "no file content"),
+    ("/laughs.xml", "no expansion"),
+    ("/mislabeled.xml", "recovered"),
+    ("/invalid-utf8.xml", "recovered"),
+    ("/wrong-type.xml", "recovered"),
+]
+
+
+def test_hostile_and_mislabeled_feeds(db: str, fault_server) -> None:
+    """XXE and entity bombs never read a file nor expand; feeds with a wrong charset or content
+    type are recovered (items loaded, a warning recorded when the parser noticed)."""
+    feeds = [FeedConfig(name=f"h-{i}", url=fault_server.url(route), allow_private=True, fetch_pages=False)
+             for i, (route, _) in enumerate(HOSTILE_FEEDS)]
+    counts = _run(_settings(db), feeds)
+    assert counts["feeds_polled"] == len(HOSTILE_FEEDS)
+    with open("/etc/passwd", encoding="utf-8", errors="replace") as secret:
+        first_line = secret.readline().strip()
+    stored = " ".join(str(v) for row in _query(db, "SELECT title, summary, content FROM feed_entries")
+                      for v in row)
+    assert first_line not in stored and "root:" not in stored
+    assert "lol" * 20 not in stored
+    sources = {n: (st, e, w) for n, st, e, w in
+               _query(db, "SELECT name, last_status, last_error, last_warning FROM sources")}
+    for i, (route, expectation) in enumerate(HOSTILE_FEEDS):
+        status, error, _warning = sources[f"h-{i}"]
+        assert status in ("ok", "error"), (route, status)
+        if expectation == "recovered":
+            assert status == "ok", (route, error)
+    titles = {t for (t,) in _query(db, "SELECT title FROM feed_entries")}
+    assert "Élection à Genève : la sécurité européenne en débat" in titles
