@@ -45,7 +45,25 @@ def test_valid_file_gives_feed_configs(tmp_path: Path) -> None:
         FeedConfig(name="wire_briefs", url="http://coastal-wire.example/briefs"),
     ]
     assert feeds[0].as_config() == {"kind": "rss", "language": "fr", "enabled": True,
-                                    "tags": ["region", "local"], "fetch_pages": True}
+                                    "tags": ["region", "local"], "fetch_pages": True, "robots": True,
+                                    "allow_private": False}
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("true", True), ("false", False), ("[127.0.0.1, 10.0.0.0/8]", ("127.0.0.1/32", "10.0.0.0/8")),
+])
+def test_allow_private_forms(tmp_path: Path, value: str, expected: object) -> None:
+    """allow_private is true, false or a list of addresses/networks, normalized."""
+    path = _write(tmp_path, f"feeds:\n  - name: a\n    url: http://a.example/f\n    allow_private: {value}\n")
+    assert load_feeds(path)[0].allow_private == expected
+
+
+def test_allow_private_bad_network_names_the_field(tmp_path: Path) -> None:
+    """A malformed network in allow_private is an error naming the field."""
+    path = _write(tmp_path, "feeds:\n  - name: a\n    url: http://a.example/f\n"
+                            "    allow_private: [not-an-ip]\n")
+    with pytest.raises(ConfigError, match=r"feeds\[0\] \(name 'a'\): field 'allow_private'"):
+        load_feeds(path)
 
 
 def test_shipped_feeds_file_is_valid() -> None:
