@@ -17,20 +17,11 @@ import pytest
 
 from newsmon.feeds import MAX_FIELD_CHARS
 from newsmon.jsonfeed import parse_jsonfeed
-from tests.test_feeds import check_entry, check_feed
+from tests.test_feeds import _pairs, check_entry, check_feed
 
 FIXTURES = Path(__file__).parent / "fixtures" / "jsonfeed"
 JSON_FILES = sorted(FIXTURES.glob("*.json"))
 _EXPECT_KEY_RE = re.compile(r'"_expect"\s*:\s*')
-
-
-def _pairs(tokens: list[str]) -> list[tuple[str, str]]:
-    pairs = []
-    for token in tokens:
-        key, sep, value = token.partition("=")
-        assert sep, f"expectation {token!r} is not key=value"
-        pairs.append((key, value))
-    return pairs
 
 
 def read_expectations(path: Path) -> tuple[str, list[tuple[str, str]], dict[int, list[tuple[str, str]]]]:
