@@ -495,7 +495,9 @@ def _assign_stories(cur: Any, new: Sequence[tuple[int, ArticleCandidate]],
             fp = Fingerprint.from_bytes(bytes(signature), shingles)
             candidates.setdefault(new_id, []).append((other_id, fp, story_id, title))
 
-    placed: dict[int, tuple[int | None, bool, str, float | None]] = {}  # story None: create one
+    known_story: dict[int, int] = {}  # new article -> the existing story it joins
+    founder_of: dict[int, int] = {}  # new article -> the batch article whose new story it joins
+    joins: dict[int, tuple[bool, str, float | None]] = {}  # new article -> (new story?, join, sim)
     batch: list[tuple[int, ArticleCandidate]] = []
     for article_id, cand in new:
         best: tuple[float, int | None, int, str] | None = None  # (containment, story, via article, join)
@@ -507,16 +509,34 @@ def _assign_stories(cur: Any, new: Sequence[tuple[int, ArticleCandidate]],
                 if match.same and (best is None or match.containment > best[0]):
                     best = (match.containment, story_id, other_id, match.reason)
         if best is None:
-            placed[article_id] = (None, True, "first", None)
+            founder_of[article_id] = article_id
+            joins[article_id] = (True, "first", None)
         else:
             containment, story_id, via, reason = best
-            if story_id is None:  # a batch member, or an article stored before stories existed
-                story_id = placed[via][0] if via in placed else _story_of(cur, via)
-            placed[article_id] = (story_id, False, reason, round(containment, 3))
+            if story_id is not None:
+                known_story[article_id] = story_id
+            elif via in founder_of:  # a batch member: its story is created below
+                founder_of[article_id] = founder_of[via]
+            elif via in known_story:
+                known_story[article_id] = known_story[via]
+            else:  # an article stored before stories existed
+                known_story[article_id] = _story_of(cur, via)
+            joins[article_id] = (False, reason, round(containment, 3))
         batch.append((article_id, cand))
-        if placed[article_id][0] is None:
-            story_id = _create_story(cur, article_id, cand.title, cand.published_at)
-            placed[article_id] = (story_id, True, "first", None)
+
+    founders = [(a, c) for a, c in new if founder_of.get(a) == a]
+    story_of_founder: dict[int, int] = {}
+    if founders:  # one statement for all the stories this batch starts
+        rows = execute_values(cur, """
+            INSERT INTO stories (representative_article_id, title, first_seen_at, last_seen_at)
+            SELECT v.article_id, v.title, COALESCE(v.seen, now()), COALESCE(v.seen, now())
+            FROM (VALUES %s) AS v(article_id, title, seen)
+            RETURNING id, representative_article_id""",
+            [(a, c.title, c.published_at) for a, c in founders],
+            template="(%s::bigint, %s::text, %s::timestamptz)", fetch=True)
+        story_of_founder = {article_id: story_id for story_id, article_id in rows}
+    placed = {article_id: (known_story.get(article_id) or story_of_founder[founder_of[article_id]],
+                           *joins[article_id]) for article_id, _ in new}
 
     execute_values(cur, """
         UPDATE articles a SET story_id = v.story_id, story_join = v.join_kind, story_similarity = v.sim
@@ -540,6 +560,7 @@ def _story_of(cur: Any, article_id: int) -> int:
 
 
 def _create_story(cur: Any, article_id: int, title: str | None, published_at: datetime | None) -> int:
+    """A story for one article (stored before stories existed)."""
     cur.execute("""INSERT INTO stories (representative_article_id, title, first_seen_at, last_seen_at)
                    VALUES (%s, %s, COALESCE(%s, now()), COALESCE(%s, now())) RETURNING id""",
                 (article_id, title, published_at, published_at))
