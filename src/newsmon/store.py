@@ -474,26 +474,33 @@ def _store_fingerprints(cur: Any, items: Sequence[tuple[int, Fingerprint | None]
                        page_size=5000)
 
 
+def near_duplicate_candidates(cur: Any, items: Sequence[tuple[int, Fingerprint]]
+                              ) -> dict[int, list[tuple[int, Fingerprint, int | None, str | None]]]:
+    """Stored articles sharing an LSH band key with each fingerprint of ``items``:
+    {item id: [(article id, fingerprint, story id, title)]}. One query for the whole batch."""
+    candidates: dict[int, list[tuple[int, Fingerprint, int | None, str | None]]] = {}
+    if not items:
+        return candidates
+    keys = [(item_id, key) for item_id, fp in items for key in fp.bands]
+    cur.execute("""
+        SELECT m.id, f.article_id, f.signature, f.shingles, a.story_id, a.title
+        FROM (SELECT DISTINCT v.id, b.article_id
+              FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, key)
+              JOIN article_bands b ON b.band_key = v.key) m
+        JOIN article_fingerprints f ON f.article_id = m.article_id
+        JOIN articles a ON a.id = m.article_id""",
+        ([k[0] for k in keys], [k[1] for k in keys]))
+    for item_id, other_id, signature, shingles, story_id, title in cur.fetchall():
+        fp = Fingerprint.from_bytes(bytes(signature), shingles)
+        candidates.setdefault(item_id, []).append((other_id, fp, story_id, title))
+    return candidates
+
+
 def _assign_stories(cur: Any, new: Sequence[tuple[int, ArticleCandidate]],
                     thresholds: Thresholds) -> dict[int, tuple[int, bool, str]]:
     """Place freshly inserted articles in stories: {article id: (story id, new story?, join)}."""
-
-    with_fp = [(article_id, c) for article_id, c in new if c.fingerprint is not None]
-    candidates: dict[int, list[tuple[int, Fingerprint, int | None, str | None]]] = {}
-    if with_fp:
-        keys = [(article_id, key) for article_id, c in with_fp for key in c.fingerprint.bands]
-        cur.execute("""
-            SELECT m.id, f.article_id, f.signature, f.shingles, a.story_id, a.title
-            FROM (SELECT DISTINCT v.id, b.article_id
-                  FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, key)
-                  JOIN article_bands b ON b.band_key = v.key) m
-            JOIN article_fingerprints f ON f.article_id = m.article_id
-            JOIN articles a ON a.id = m.article_id""",
-            ([k[0] for k in keys], [k[1] for k in keys]))
-        rows = cur.fetchall()
-        for new_id, other_id, signature, shingles, story_id, title in rows:
-            fp = Fingerprint.from_bytes(bytes(signature), shingles)
-            candidates.setdefault(new_id, []).append((other_id, fp, story_id, title))
+    with_fp = [(article_id, c.fingerprint) for article_id, c in new if c.fingerprint is not None]
+    candidates = near_duplicate_candidates(cur, with_fp)
 
     known_story: dict[int, int] = {}  # new article -> the existing story it joins
     founder_of: dict[int, int] = {}  # new article -> the batch article whose new story it joins
