@@ -139,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
         migrate(dsn)
         conn = psycopg2.connect(dsn)
         conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("SHOW shared_buffers")
+            shared_buffers = cur.fetchone()[0]
         stored = 0
         for round_, size in enumerate(sizes):
             print(f"filling to {size:,} stored fingerprints ...", file=sys.stderr)
@@ -172,13 +175,15 @@ def main(argv: list[str] | None = None) -> int:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     ratio = results[-1]["load_ms"] / results[0]["load_ms"]
     lookup_ratio = results[-1]["lookup_ms"] / results[0]["lookup_ms"]
-    summary = {"results": results, "ratio_largest_to_smallest": round(ratio, 2),
+    summary = {"results": results, "shared_buffers": shared_buffers,
+               "ratio_largest_to_smallest": round(ratio, 2),
                "lookup_ratio_largest_to_smallest": round(lookup_ratio, 2), "target_ratio": 1.5,
                "peak_rss_mb": round(peak_mb, 1)}
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
-        print("dedup cost per new article (LSH lookup + decision + load, one process):")
+        print(f"dedup cost per new article (LSH lookup + decision + load, one process; server "
+              f"shared_buffers {shared_buffers}):")
         for r in results:
             print(f"  {r['stored']:>10,} stored fingerprints: {r['load_ms']:.2f} ms/article, of which the "
                   f"LSH lookup alone {r['lookup_ms']:.2f} (+ {r['fingerprint_ms']:.2f} ms to fingerprint)  "
