@@ -117,8 +117,15 @@ def _published_at(published: str | None) -> datetime | None:
 
 
 def read_document(path: str | Path) -> Document:
-    """Read one HTML or plain-text file as an article; raises DocumentError with the reason."""
-    return document_from_bytes(Path(path), read_bytes(Path(path)))
+    """Read one HTML or plain-text file as an article; raises DocumentError with the reason
+    (a feed, NewsML or JSON Lines file is refused here: ``newsmon import`` reads those)."""
+    from newsmon.formats import sniff_format
+
+    data = read_bytes(Path(path))
+    kind = sniff_format(data)
+    if kind not in ("html", "text", "unknown"):
+        raise DocumentError(f"a {kind} file, not an article page or text: `newsmon import` loads it")
+    return document_from_bytes(Path(path), data)
 
 
 def document_from_bytes(path: Path, data: bytes) -> Document:
