@@ -622,3 +622,93 @@ def finish_run(conn: Connection, dag_id: str, run_id: str, counts: dict[str, int
                 {", ".join(f"{n} = EXCLUDED.{n}" for n in RUN_COUNTERS)},
                 status = EXCLUDED.status, details = EXCLUDED.details, finished_at = now()""",
             (dag_id, run_id, *values, status, json.dumps(details, default=str)))
+
+
+# -- tagging -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ArticleTags:
+    """Everything tagging found in one article, ready to store."""
+
+    article_id: int
+    tagged_hash: str
+    entities: Sequence[dict[str, Any]]  # name, type, wikidata, side, mentions, in_title, first_sentence,
+    #                                     source, occurrences
+    keywords: Sequence[tuple[str, str, float]]  # (kind, keyword, score)
+    topics: Sequence[tuple[str, float, bool, dict[str, Any]]]  # (topic, score, matched, why)
+
+
+def sync_entities(conn: Connection, entities: Iterable[Any]) -> None:
+    """Upsert the gazetteer's entities and aliases (gazetteer.Entity objects)."""
+    entities = list(entities)
+    if not entities:
+        return
+    with conn.cursor() as cur:
+        execute_values(cur, """
+            INSERT INTO entities (name, type, wikidata, side, origin) VALUES %s
+            ON CONFLICT (name) DO UPDATE SET type = EXCLUDED.type, wikidata = EXCLUDED.wikidata,
+                side = EXCLUDED.side, origin = 'gazetteer', updated_at = now()
+            WHERE (entities.type, entities.wikidata, entities.side, entities.origin)
+                  IS DISTINCT FROM (EXCLUDED.type, EXCLUDED.wikidata, EXCLUDED.side, 'gazetteer')""",
+            [(e.name, e.type, e.wikidata, e.side, "gazetteer") for e in entities])
+        cur.execute("SELECT name, id FROM entities WHERE name = ANY(%s)", ([e.name for e in entities],))
+        ids = dict(cur.fetchall())
+        rows = {(ids[e.name], language, alias, strength)
+                for e in entities
+                for strength, table in (("strong", e.aliases), ("weak", e.weak), ("short", e.short_forms))
+                for language, aliases in table.items() for alias in aliases}
+        cur.execute("DELETE FROM entity_aliases WHERE entity_id = ANY(%s)", (list(ids.values()),))
+        execute_values(cur, "INSERT INTO entity_aliases (entity_id, language, alias, strength) VALUES %s",
+                       sorted(rows), page_size=5000)
+
+
+def untagged_articles(conn: Connection, limit: int) -> list[tuple[int, str | None, str, str, str]]:
+    """Articles whose tags are missing or stale: (id, title, text, language, tag hash)."""
+    with conn.cursor() as cur:
+        cur.execute("""SELECT id, title, text, language, COALESCE(content_hash, 'len:' || length(text))
+                       FROM articles
+                       WHERE tagged_at IS NULL
+                          OR tagged_hash IS DISTINCT FROM COALESCE(content_hash, 'len:' || length(text))
+                       ORDER BY id LIMIT %s""", (limit,))
+        return cur.fetchall()
+
+
+def save_tags(conn: Connection, tags: Sequence[ArticleTags]) -> None:
+    """Replace the stored entities, keywords and topics of these articles (idempotent)."""
+    if not tags:
+        return
+    ids = [t.article_id for t in tags]
+    with conn.cursor() as cur:
+        ner_only = {(e["name"], e["type"]) for t in tags for e in t.entities if e.get("source") == "ner"}
+        if ner_only:
+            execute_values(cur, """INSERT INTO entities (name, type, origin) VALUES %s
+                                   ON CONFLICT (name) DO NOTHING""",
+                           [(name, kind, "ner") for name, kind in sorted(ner_only)])
+        names = sorted({e["name"] for t in tags for e in t.entities})
+        cur.execute("SELECT name, id FROM entities WHERE name = ANY(%s)", (names,))
+        entity_ids = dict(cur.fetchall())
+        for table in ("article_entities", "article_keywords", "article_topics"):
+            cur.execute(f"DELETE FROM {table} WHERE article_id = ANY(%s)", (ids,))
+        entity_rows = [(t.article_id, entity_ids[e["name"]], e["mentions"], e["in_title"],
+                        e["first_sentence"], e.get("source", "gazetteer"),
+                        json.dumps(e.get("occurrences", []), ensure_ascii=False))
+                       for t in tags for e in t.entities if e["name"] in entity_ids]
+        if entity_rows:
+            execute_values(cur, """INSERT INTO article_entities (article_id, entity_id, mentions, in_title,
+                                                                first_sentence, source, occurrences)
+                                   VALUES %s""", entity_rows,
+                           template="(%s, %s, %s, %s, %s, %s, %s::jsonb)", page_size=2000)
+        keyword_rows = {(t.article_id, kind, keyword[:300]): score for t in tags
+                        for kind, keyword, score in t.keywords}
+        if keyword_rows:
+            execute_values(cur, "INSERT INTO article_keywords (article_id, kind, keyword, score) VALUES %s",
+                           [(*key, score) for key, score in keyword_rows.items()], page_size=2000)
+        topic_rows = [(t.article_id, topic, min(1.0, max(0.0, score)), matched,
+                       json.dumps(why, ensure_ascii=False, default=str))
+                      for t in tags for topic, score, matched, why in t.topics]
+        if topic_rows:
+            execute_values(cur, "INSERT INTO article_topics (article_id, topic, score, matched, why) "
+                                "VALUES %s", topic_rows, template="(%s, %s, %s, %s, %s::jsonb)")
+        execute_values(cur, """UPDATE articles a SET tagged_hash = v.hash, tagged_at = now()
+                               FROM (VALUES %s) AS v(id, hash) WHERE a.id = v.id""",
+                       [(t.article_id, t.tagged_hash) for t in tags], template="(%s::bigint, %s::text)")
