@@ -3,7 +3,8 @@
 
 Polls every enabled feed of `NEWSMON_FEEDS_FILE` (one mapped task per feed), then fetches,
 extracts, language-tags, deduplicates and loads the new entries in batches of
-`NEWSMON_BATCH_SIZE` (one mapped task per batch), and records the run in `pipeline_runs`.
+`NEWSMON_BATCH_SIZE` (one mapped task per batch), tags new and changed articles (entities,
+key phrases, topic scores), and records the run in `pipeline_runs`.
 Updates the `newsmon_articles` asset on success. Schedule: `NEWSMON_INGEST_SCHEDULE`
 (default `@hourly`). Feed and page failures are recorded on their rows; only database
 failures fail (and retry) a task.
@@ -70,18 +71,27 @@ def news_ingest() -> None:
 
         return asdict(process_entries(settings(), entry_ids))
 
+    @task(trigger_rule=TriggerRule.NONE_FAILED)
+    def tag_articles(batches: list[dict]) -> int:
+        from newsmon.pipeline import tag_articles as tag
+
+        return tag(settings())
+
     @task(trigger_rule=TriggerRule.ALL_DONE, outlets=[ARTICLES_ASSET])
     def finish_run(names: list[str], polls: list[dict], planned: list[list[int]],
-                   batches: list[dict]) -> dict:
+                   batches: list[dict], tagged: int | None) -> dict:
         from newsmon.pipeline import finish_run as finish
 
         ctx = get_current_context()
         polls, batches = list(polls or []), list(batches or [])
-        failed = len(polls) != len(names or []) or len(batches) != len(planned or [])
-        counts = finish(settings(), ctx["dag"].dag_id, ctx["run_id"], polls, batches, failed=failed)
+        failed = (len(polls) != len(names or []) or len(batches) != len(planned or [])
+                  or tagged is None)
+        counts = finish(settings(), ctx["dag"].dag_id, ctx["run_id"], polls, batches, failed=failed,
+                        tagged=tagged or 0)
         if failed:
             raise RuntimeError(f"run incomplete: {len(polls)}/{len(names or [])} feeds polled, "
-                               f"{len(batches)}/{len(planned or [])} batches processed; see failed tasks")
+                               f"{len(batches)}/{len(planned or [])} batches processed, tagging "
+                               f"{'not done' if tagged is None else 'done'}; see failed tasks")
         return counts
 
     names = sync_sources()
@@ -89,7 +99,8 @@ def news_ingest() -> None:
     polls = poll_feed.expand(source=names)
     planned = plan_batches(polls)
     batches = process_batch.expand(entry_ids=planned)
-    finish_run(names, polls, planned, batches)
+    tagged = tag_articles(batches)
+    finish_run(names, polls, planned, batches, tagged)
 
 
 news_ingest()

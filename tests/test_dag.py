@@ -52,7 +52,7 @@ def test_ingest_dag_shape(dagbag) -> None:
     dag = dagbag.get_dag("news_ingest")
     tasks = {t.task_id: t for t in dag.tasks}
     assert set(tasks) == {"start_run", "sync_sources", "poll_feed", "plan_batches", "process_batch",
-                          "finish_run"}
+                          "tag_articles", "finish_run"}
     assert type(tasks["poll_feed"]).__name__.endswith("MappedOperator")
     assert type(tasks["process_batch"]).__name__.endswith("MappedOperator")
     assert str(tasks["finish_run"].trigger_rule) in ("all_done", "TriggerRule.ALL_DONE")
@@ -93,6 +93,7 @@ def test_dag_run_ingests_and_rerun_adds_nothing(dagbag, db: str, fault_server,
                         FROM pipeline_runs WHERE dag_id = 'news_ingest'""")
     assert runs == [("success", 2, 1, 2, 2)]
     assert _rows(db, "SELECT count(*) FROM articles") == [(2,)]
+    assert _rows(db, "SELECT count(*) FROM articles WHERE tagged_at IS NOT NULL") == [(2,)]
     assert "not a feed" in _rows(db, "SELECT last_error FROM sources WHERE name = 'broken'")[0][0]
 
     run = _dag_test(dagbag, monkeypatch, env)

@@ -129,3 +129,30 @@ def test_updated_version_joins_the_original_story(ingested: dict, database_url: 
         stories = cur.fetchone()[0]
     assert story[pair["original"]] == story[pair["update"]]
     assert stories == EXPECTED["totals"]["distinct_articles"] - 1
+
+
+def test_tagging_on_the_sample_site(ingested: dict, database_url: str) -> None:
+    """Tagging the stored sample articles: no sport, economy or Ukraine-only story is matched as
+    NATO–Russia; most NATO–Russia ones are, with entities and a reason; a rerun tags nothing."""
+    from newsmon.pipeline import tag_articles
+
+    settings = Settings(database_url=database_url)
+    assert tag_articles(settings) == len(ingested["articles"])
+    assert tag_articles(settings) == 0  # nothing stale: idempotent
+    expected = {a["path"]: a["topic"] for a in EXPECTED["articles"]}
+    for dup in EXPECTED["duplicates"]:  # whichever copy was stored first stands for the original
+        expected.setdefault(dup["path"], expected[dup["original"]])
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("""SELECT a.canonical_url, t.matched, t.why FROM article_topics t
+                       JOIN articles a ON a.id = t.article_id WHERE t.topic = 'nato_russia'""")
+        rows = [(urlsplit(url).path, matched, why) for url, matched, why in cur.fetchall()]
+        cur.execute("""SELECT count(*) FROM article_entities ae JOIN entities e ON e.id = ae.entity_id
+                       WHERE e.name IN ('NATO', 'Russia')""")
+        nato_russia_mentions = cur.fetchone()[0]
+    assert len(rows) == len(ingested["articles"])
+    false_alarms = [path for path, matched, _ in rows if matched and expected[path] != "nato_russia"]
+    assert false_alarms == []
+    positives = [matched for path, matched, _ in rows if expected[path] == "nato_russia"]
+    assert sum(positives) / len(positives) >= 0.8
+    assert all(why for _, matched, why in rows if matched)
+    assert nato_russia_mentions >= 15

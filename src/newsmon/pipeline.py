@@ -387,9 +387,11 @@ def summarize(polls: Sequence[dict[str, Any] | PollOutcome],
 
 def finish_run(settings: Settings, dag_id: str, run_id: str,
                polls: Sequence[dict[str, Any] | PollOutcome],
-               batches: Sequence[dict[str, Any] | BatchOutcome], *, failed: bool = False) -> dict[str, int]:
+               batches: Sequence[dict[str, Any] | BatchOutcome], *, failed: bool = False,
+               tagged: int = 0) -> dict[str, int]:
     """Record the run's counts in ``pipeline_runs`` and return them."""
     counts = summarize(polls, batches)
+    counts["articles_tagged"] = tagged
     polls_json = [p if isinstance(p, dict) else asdict(p) for p in polls]
     details = {"feed_errors": {p["source"]: p["error"] for p in polls_json if p.get("error")},
                "feed_warnings": {p["source"]: p["warning"] for p in polls_json if p.get("warning")}}
@@ -408,4 +410,39 @@ def ingest_once(settings: Settings, run_id: str | None = None, dag_id: str = "ne
     with Fetcher(settings) as fetcher:
         polls = [poll_source(settings, name, fetcher, force=force) for name in names]
         batches = [process_entries(settings, ids, fetcher) for ids in plan_batches(settings)]
-    return finish_run(settings, dag_id, run_id, polls, batches)
+    tagged = tag_articles(settings)
+    return finish_run(settings, dag_id, run_id, polls, batches, tagged=tagged)
+
+
+# -- tagging -------------------------------------------------------------------------------------
+
+def tag_articles(settings: Settings, batch_size: int = 500, limit: int | None = None) -> int:
+    """Tag every article whose tags are missing or stale (new, or its text changed): entities,
+    key phrases, topic terms, topic scores. Batches of ``batch_size``; returns how many."""
+    from newsmon.annotation import annotate
+    from newsmon.tagging import default_gazetteer
+    from newsmon.topics import load_topics
+
+    gazetteer = default_gazetteer()
+    topics = load_topics(gazetteer=gazetteer)
+    with transaction(settings.database_url) as conn:
+        store.sync_entities(conn, gazetteer.entities)
+    done = 0
+    while limit is None or done < limit:
+        size = batch_size if limit is None else min(batch_size, limit - done)
+        with transaction(settings.database_url) as conn:
+            rows = store.untagged_articles(conn, size)
+        if not rows:
+            break
+        tags = []
+        for article_id, title, text, language, tag_hash in rows:
+            result = annotate(text, title, language, gazetteer=gazetteer, topics=topics)
+            tags.append(store.ArticleTags(
+                article_id=article_id, tagged_hash=tag_hash, entities=result.entities,
+                keywords=result.keywords,
+                topics=[(name, t["score"], t["matched"], t["why"]) for name, t in result.topics.items()]))
+        with transaction(settings.database_url) as conn:
+            store.save_tags(conn, tags)
+        done += len(rows)
+        log.info("tagged %d article(s) (%d so far)", len(rows), done)
+    return done

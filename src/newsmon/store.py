@@ -596,7 +596,7 @@ def refresh_stories(cur: Any, story_ids: Iterable[int]) -> None:
 RUN_COUNTERS = ("feeds_polled", "feeds_skipped", "feeds_not_modified", "feeds_failed", "entries_new",
                 "entries_updated", "pages_fetched",
                 "fetch_failures", "articles_new", "articles_updated", "duplicates", "stories_new",
-                "near_duplicates", "versions_new")
+                "near_duplicates", "versions_new", "articles_tagged")
 
 
 def start_run(conn: Connection, dag_id: str, run_id: str, interval_start: datetime | None,

@@ -1,0 +1,54 @@
+"""Everything tagging says about one article — entities with their mentions, key phrases and
+topic terms, topic scores with why — in one pass, as plain data. Used by the pipeline (stored in
+PostgreSQL) and by ``newsmon analyze`` (printed as JSON)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from newsmon.gazetteer import Gazetteer
+from newsmon.keywords import key_phrases, term_hits
+from newsmon.tagging import default_gazetteer, entities, flatten, tag
+from newsmon.topics import Topic, load_topics, score
+
+KEY_PHRASES = 10
+
+
+@dataclass
+class Annotation:
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    keywords: list[tuple[str, str, float]] = field(default_factory=list)  # (kind, keyword, score)
+    topics: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> {score, matched, why}
+
+
+def annotate(text: str, title: str | None, language: str | None, *, gazetteer: Gazetteer | None = None,
+             topics: list[Topic] | None = None, phrases: int = KEY_PHRASES, ner: bool = False) -> Annotation:
+    """Tag ``text`` (and ``title``): entities, key phrases, topic terms and topic scores."""
+    gazetteer = gazetteer or default_gazetteer()
+    topics = load_topics(gazetteer=gazetteer) if topics is None else topics
+    lang = None if language in (None, "und") else language
+    mentions = tag(text, title, lang, gazetteer, ner=ner)
+    counted = [m for m in flatten(mentions) if m.counted]
+    result = Annotation()
+    for entity in entities(mentions=mentions):
+        occurrences = [{"surface": m.surface, "start": m.start, "end": m.end, "sentence": m.sentence,
+                        "in_title": m.in_title, "strength": m.strength}
+                       for m in counted if m.entity == entity.entity]
+        result.entities.append({"name": entity.entity, "type": entity.type, "wikidata": entity.wikidata,
+                                "side": entity.side, "mentions": entity.mentions,
+                                "in_title": entity.in_title, "first_sentence": entity.first_sentence,
+                                "source": entity.source, "occurrences": occurrences})
+    terms: dict[str, float] = {}
+    for topic in topics:
+        hits = term_hits(topic.terms, text, title, lang)
+        for hit in hits:
+            terms[hit.concept] = terms.get(hit.concept, 0.0) + hit.weight
+        outcome = score(mentions, hits, topic)
+        result.topics[topic.name] = {"score": round(outcome.score, 4), "matched": outcome.matched,
+                                     "why": outcome.why}
+    result.keywords = [("term", concept, round(weight, 4)) for concept, weight in sorted(terms.items())]
+    if phrases and text:
+        result.keywords += [("phrase", phrase, round(value, 6))
+                            for phrase, value in key_phrases(text, lang, top=phrases)]
+    return result

@@ -1,0 +1,167 @@
+"""Keywords: weighted topic terms found in an article, and YAKE key phrases.
+
+Topic terms come from the topic configuration (``config/topics/*.yml``): per concept a weight
+and per language a list of terms, matched like gazetteer aliases (folded text, word
+boundaries, see :mod:`newsmon.gazetteer`). A term ending in ``*`` also matches longer words
+that start with it ("sanktion*" matches "Sanktionen" and "Sanktionspaket", "санкци*" the case
+forms of "санкции").
+
+Key phrases are statistical (YAKE): no dictionary, stop words per language where YAKE ships
+them (fr, en, de, es, ru, uk and more), deterministic for a given text.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from bisect import bisect_right
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import ahocorasick
+
+from newsmon.gazetteer import fold, fold_with_offsets, is_word_char
+from newsmon.tagging import sentence_starts
+
+KEY_PHRASE_MAX_WORDS = 3
+YAKE_LANGUAGES = ("fr", "en", "de", "es", "ru", "uk")
+"""Languages whose stop words ``key_phrases`` uses; others fall back to YAKE's generic list."""
+
+
+@dataclass(frozen=True, slots=True)
+class TermHit:
+    """One topic term found in the title or text of an article."""
+
+    concept: str
+    """The concept the term belongs to ("arms_control", "airspace_violation"...)."""
+    term: str
+    """The term as configured."""
+    surface: str
+    """Exactly ``text[start:end]`` (or the title's)."""
+    start: int
+    end: int
+    sentence: int
+    in_title: bool
+    weight: float
+    language: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-serializable form."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Concept:
+    """A weighted group of terms, per language."""
+
+    name: str
+    weight: float
+    terms: Mapping[str, tuple[str, ...]]
+
+
+class TermIndex:
+    """The terms of a set of concepts compiled into one automaton (built once, picklable)."""
+
+    def __init__(self, concepts: list[Concept] | tuple[Concept, ...]) -> None:
+        self.concepts: tuple[Concept, ...] = tuple(concepts)
+        self._automaton: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"concepts": self.concepts}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["concepts"])  # type: ignore[misc]
+
+    def _build(self) -> Any:
+        if self._automaton is None:
+            entries: dict[str, list[tuple[int, str, str, bool]]] = {}
+            for number, concept in enumerate(self.concepts):
+                for language, terms in concept.terms.items():
+                    for term in terms:
+                        prefix = term.endswith("*")
+                        key = fold(term.rstrip("*"))
+                        entries.setdefault(key, []).append((number, language, term, prefix))
+            automaton = ahocorasick.Automaton()
+            for key, payload in entries.items():
+                automaton.add_word(key, (len(key), tuple(payload)))
+            automaton.make_automaton()
+            self._automaton = automaton
+        return self._automaton
+
+    def find(self, text: str, language: str | None = None, *, in_title: bool = False) -> list[TermHit]:
+        """Term occurrences in ``text`` (terms of ``language`` only, all when None), longest first
+        and never overlapping, in text order."""
+        if not text:
+            return []
+        automaton = self._build()
+        folded, offsets = fold_with_offsets(text)
+        size = len(folded)
+        found: list[tuple[int, int, tuple[int, str, str]]] = []
+        for last, (length, payload) in automaton.iter(folded):
+            start, end = last - length + 1, last + 1
+            if start > 0 and is_word_char(folded[start]) and is_word_char(folded[start - 1]):
+                continue
+            whole_word = end >= size or not (is_word_char(folded[last]) and is_word_char(folded[end]))
+            for number, lang, term, prefix in payload:
+                if (language is None or lang == language) and (whole_word or prefix):
+                    found.append((start, end, (number, lang, term)))
+                    break
+        taken = bytearray(size)
+        starts = [0] if in_title else sentence_starts(text)
+        hits = []
+        for start, end, (number, lang, term) in sorted(found, key=lambda f: (f[0] - f[1], f[0])):
+            if any(taken[start:end]):
+                continue
+            taken[start:end] = b"\x01" * (end - start)
+            o_start, o_end = offsets.start(start), offsets.end(end, text)
+            if term.endswith("*"):  # report the whole word the prefix matched
+                while o_end < len(text) and is_word_char(text[o_end]):
+                    o_end += 1
+            concept = self.concepts[number]
+            hits.append(TermHit(concept.name, term, text[o_start:o_end], o_start, o_end,
+                                0 if in_title else bisect_right(starts, o_start) - 1, in_title,
+                                concept.weight, lang))
+        hits.sort(key=lambda h: h.start)
+        return hits
+
+
+def term_hits(index: TermIndex, text: str, title: str | None = None,
+              language: str | None = None) -> list[TermHit]:
+    """Term hits in the title, then in the text."""
+    language = (language or "").split("-")[0].lower() or None
+    return index.find(title or "", language, in_title=True) + index.find(text or "", language)
+
+
+# ---------------------------------------------------------------------------- key phrases
+
+@functools.cache
+def _extractor(language: str, top: int) -> Any:
+    import yake
+
+    lan = language if language in YAKE_LANGUAGES else "noLang"
+    return yake.KeywordExtractor(lan=lan, n=KEY_PHRASE_MAX_WORDS, dedup_lim=0.9, top=top)
+
+
+_SPACE_RE = re.compile(r"\s+")
+_ELISION_RE = re.compile(r"\b(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’](?=\w)", re.IGNORECASE)
+
+
+def key_phrases(text: str, language: str | None, top: int = 10) -> list[tuple[str, float]]:
+    """The ``top`` key phrases of ``text`` by YAKE, best first, as (phrase, score) pairs.
+
+    Lower YAKE scores are better; ties are broken by phrase so the order is deterministic.
+    Language-aware stop words for fr, en, de, es, ru, uk; other languages use YAKE's generic list.
+    French elided articles are dropped first ("l'espace aérien" -> "espace aérien").
+    """
+    text = _SPACE_RE.sub(" ", text or "").strip()
+    if not text or top <= 0:
+        return []
+    language = (language or "").split("-")[0].lower()
+    if language == "fr":  # "l'espace aérien" and "espace aérien" are the same phrase
+        text = _ELISION_RE.sub("", text)
+    # one extractor per (language, top); YAKE keeps a similarity cache per extractor, which only
+    # memoizes string comparisons, so reuse does not change results
+    phrases = _extractor(language, top).extract_keywords(text)
+    return sorted(((phrase, float(score)) for phrase, score in phrases), key=lambda p: (p[1], p[0]))[:top]
+

@@ -1,0 +1,300 @@
+"""Topic scoring: is an article about a configured topic (NATO–Russia relations, ...)?
+
+Topics are data (``config/topics/*.yml``, see the README there): entity groups (by canonical
+name and/or gazetteer ``side``), weighted term concepts per language, a title weight, a
+same-sentence co-occurrence component, whether every group must appear, and a threshold.
+
+The score is a weighted sum of saturating components, each in [0, 1]::
+
+    score = sum(weight_g * min(1, evidence_g / saturation_g) for each group g)
+          + weight_c * min(1, cooccurring_units / saturation_c)
+          + weight_t * min(1, term_evidence / saturation_t)
+
+A mention adds its strength's weight (strong, short, weak, embedded) to its group's evidence,
+times ``title_weight`` in the title; weak mentions count as evidence even when they do not
+count as entity mentions ("the Alliance", "russe"). A unit is the title or one sentence of
+the text; it co-occurs when every group is mentioned in it. Each term concept counts once,
+times ``title_weight`` when it occurs in the title. With ``require_all_groups``, an article
+missing a group scores 0. ``why`` explains the result in JSON-serializable form.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from newsmon.errors import ConfigError
+from newsmon.gazetteer import LANGUAGES, SIDES, Gazetteer
+from newsmon.keywords import Concept, TermHit, TermIndex, term_hits
+from newsmon.tagging import Mention, default_gazetteer, flatten, tag
+
+DEFAULT_TOPICS_DIR = Path(__file__).resolve().parents[2] / "config" / "topics"
+MENTION_KINDS = ("strong", "short", "weak", "embedded")
+_TOPIC_FIELDS = frozenset({"name", "label", "description", "threshold", "title_weight", "mention_weights",
+                           "require_all_groups", "groups", "cooccurrence", "terms"})
+_GROUP_FIELDS = frozenset({"weight", "saturation", "entities", "sides"})
+_COMPONENT_FIELDS = frozenset({"weight", "saturation"})
+_TERMS_FIELDS = frozenset({"weight", "saturation", "concepts"})
+_CACHE: dict[tuple[Any, ...], tuple[Topic, ...]] = {}
+
+
+@dataclass(frozen=True)
+class Group:
+    """Entities that count for one side of a topic."""
+
+    name: str
+    weight: float
+    saturation: float
+    entities: frozenset[str]
+    sides: frozenset[str]
+
+    def has(self, mention: Mention) -> bool:
+        """Does ``mention`` belong to this group?"""
+        return mention.entity in self.entities or (mention.side is not None and mention.side in self.sides)
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A validated topic definition."""
+
+    name: str
+    label: str
+    threshold: float
+    title_weight: float
+    mention_weights: Mapping[str, float]
+    require_all_groups: bool
+    groups: tuple[Group, ...]
+    cooccurrence_weight: float
+    cooccurrence_saturation: float
+    terms_weight: float
+    terms_saturation: float
+    terms: TermIndex = field(compare=False)
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class TopicResult:
+    """``score`` in [0, 1], ``matched`` when at least the threshold, ``why`` for humans (JSON)."""
+
+    topic: str
+    score: float
+    matched: bool
+    why: dict[str, Any]
+
+
+# ---------------------------------------------------------------------------- scoring
+
+def _saturate(value: float, saturation: float) -> float:
+    return min(1.0, value / saturation)
+
+
+def score(mentions: Iterable[Mention], hits: Iterable[TermHit], topic: Topic) -> TopicResult:
+    """Score one article's mentions (from :func:`newsmon.tagging.tag`) and term hits."""
+    all_mentions = list(mentions)
+    embedded = {id(m) for top in all_mentions for m in top.embedded}
+    evidence: dict[str, float] = {g.name: 0.0 for g in topic.groups}
+    listed: dict[str, list[dict[str, Any]]] = {g.name: [] for g in topic.groups}
+    units: dict[tuple[bool, int], set[str]] = {}
+    for mention in flatten(all_mentions):
+        kind = "embedded" if id(mention) in embedded else mention.strength
+        for group in topic.groups:
+            if not group.has(mention):
+                continue
+            weight = topic.mention_weights[kind] * (topic.title_weight if mention.in_title else 1.0)
+            evidence[group.name] += weight
+            listed[group.name].append({"entity": mention.entity, "surface": mention.surface, "kind": kind,
+                                       "sentence": mention.sentence, "in_title": mention.in_title,
+                                       "weight": round(weight, 4)})
+            units.setdefault((mention.in_title, mention.sentence), set()).add(group.name)
+    names = {g.name for g in topic.groups}
+    together = sorted((key for key, found in units.items() if found == names), key=lambda k: (not k[0], k[1]))
+    cooccurrence = sum(topic.title_weight if in_title else 1.0 for in_title, _ in together)
+    concepts: dict[str, dict[str, Any]] = {}
+    for hit in hits:
+        entry = concepts.setdefault(hit.concept, {"weight": hit.weight, "hits": []})
+        entry["hits"].append({"term": hit.term, "surface": hit.surface, "sentence": hit.sentence,
+                              "in_title": hit.in_title})
+    term_evidence = 0.0
+    for entry in concepts.values():
+        factor = topic.title_weight if any(h["in_title"] for h in entry["hits"]) else 1.0
+        entry["evidence"] = round(entry["weight"] * factor, 4)
+        term_evidence += entry["weight"] * factor
+    components: dict[str, dict[str, float]] = {}
+    for group in topic.groups:
+        components[group.name] = _component(evidence[group.name], group.saturation, group.weight)
+    components["cooccurrence"] = _component(cooccurrence, topic.cooccurrence_saturation,
+                                            topic.cooccurrence_weight)
+    components["terms"] = _component(term_evidence, topic.terms_saturation, topic.terms_weight)
+    missing = [g.name for g in topic.groups if evidence[g.name] == 0]
+    total = sum(c["contribution"] for c in components.values())
+    if topic.require_all_groups and missing:
+        total = 0.0
+    total = round(min(1.0, max(0.0, total)), 4)
+    matched = total >= topic.threshold
+    why = {
+        "topic": topic.name, "score": total, "threshold": topic.threshold, "matched": matched,
+        "missing_groups": missing, "require_all_groups": topic.require_all_groups,
+        "components": components, "entities": listed,
+        "cooccurring_units": [{"in_title": t, "sentence": s} for t, s in together],
+        "terms": concepts,
+    }
+    return TopicResult(topic.name, total, matched, why)
+
+
+def _component(evidence: float, saturation: float, weight: float) -> dict[str, float]:
+    value = _saturate(evidence, saturation)
+    return {"evidence": round(evidence, 4), "saturation": saturation, "value": round(value, 4),
+            "weight": weight, "contribution": round(weight * value, 4)}
+
+
+def classify(text: str, title: str | None = None, language: str | None = None,
+             topics: Iterable[Topic] | None = None, gazetteer: Gazetteer | None = None,
+             mentions: list[Mention] | None = None) -> dict[str, TopicResult]:
+    """Score an article against every topic (default: ``config/topics``)."""
+    gazetteer = gazetteer or default_gazetteer()
+    if mentions is None:
+        mentions = tag(text, title, language, gazetteer)
+    chosen = list(topics) if topics is not None else load_topics(gazetteer=gazetteer)
+    return {t.name: score(mentions, term_hits(t.terms, text, title, language), t) for t in chosen}
+
+
+# ---------------------------------------------------------------------------- loading
+
+def _number(value: Any, where: str, low: float, high: float, *, low_open: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ConfigError(f"{where}: expected a number, got {value!r}")
+    if value < low or value > high or (low_open and value == low):
+        bracket = "(" if low_open else "["
+        raise ConfigError(f"{where}: must be in {bracket}{low}, {high}], got {value!r}")
+    return float(value)
+
+
+def _mapping(value: Any, where: str, allowed: frozenset[str]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected a mapping, got {type(value).__name__}")
+    unknown = set(value) - allowed
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) {sorted(map(str, unknown))}; "
+                          f"allowed: {sorted(allowed)}")
+    return value
+
+
+def _strings(value: Any, where: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{where}: expected a list of non-empty strings, got {value!r}")
+    return [v.strip() for v in value]
+
+
+def parse_topic(data: Any, source: str = "<topic>", gazetteer: Gazetteer | None = None) -> Topic:
+    """Validate one parsed topic file; errors name ``source`` and the field."""
+    data = _mapping(data, source, _TOPIC_FIELDS)
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip().isidentifier():
+        raise ConfigError(f"{source}: field 'name': an identifier such as 'nato_russia', got {name!r}")
+    where = f"{source}: topic {name!r}"
+    for required in ("threshold", "groups", "cooccurrence", "terms"):
+        if required not in data:
+            raise ConfigError(f"{where}: field '{required}' is required")
+    threshold = _number(data["threshold"], f"{where}: field 'threshold'", 0, 1, low_open=True)
+    title_weight = _number(data.get("title_weight", 1.0), f"{where}: field 'title_weight'", 1, 10)
+    raw_weights = _mapping(data.get("mention_weights", {}), f"{where}: field 'mention_weights'",
+                           frozenset(MENTION_KINDS))
+    mention_weights = {kind: _number(raw_weights.get(kind, 1.0), f"{where}: field 'mention_weights.{kind}'",
+                                     0, 10) for kind in MENTION_KINDS}
+    require = data.get("require_all_groups", True)
+    if not isinstance(require, bool):
+        raise ConfigError(f"{where}: field 'require_all_groups': must be true or false, got {require!r}")
+    raw_groups = data["groups"]
+    if not isinstance(raw_groups, dict) or not raw_groups:
+        raise ConfigError(f"{where}: field 'groups': expected a non-empty mapping of group name to entities")
+    groups = []
+    for group_name, raw in raw_groups.items():
+        at = f"{where}: group {group_name!r}"
+        raw = _mapping(raw, at, _GROUP_FIELDS)
+        entities = _strings(raw.get("entities", []), f"{at}: field 'entities'")
+        sides = _strings(raw.get("sides", []), f"{at}: field 'sides'")
+        bad_sides = [s for s in sides if s not in SIDES]
+        if bad_sides:
+            raise ConfigError(f"{at}: field 'sides': unknown side(s) {bad_sides}; allowed: {list(SIDES)}")
+        if not entities and not sides:
+            raise ConfigError(f"{at}: needs 'entities' and/or 'sides'")
+        if gazetteer is not None:
+            unknown = [e for e in entities if e not in gazetteer.by_name]
+            if unknown:
+                raise ConfigError(f"{at}: field 'entities': not in the gazetteer: {unknown}")
+        weight = _number(raw.get("weight"), f"{at}: field 'weight'", 0, 1)
+        saturation = _number(raw.get("saturation"), f"{at}: field 'saturation'", 0, 1000, low_open=True)
+        groups.append(Group(str(group_name), weight, saturation, frozenset(entities), frozenset(sides)))
+    cooc = _mapping(data["cooccurrence"], f"{where}: field 'cooccurrence'", _COMPONENT_FIELDS)
+    terms = _mapping(data["terms"], f"{where}: field 'terms'", _TERMS_FIELDS)
+    concepts = []
+    raw_concepts = terms.get("concepts")
+    if not isinstance(raw_concepts, dict) or not raw_concepts:
+        raise ConfigError(f"{where}: field 'terms.concepts': expected a non-empty mapping of concepts")
+    for concept_name, raw in raw_concepts.items():
+        at = f"{where}: concept {concept_name!r}"
+        raw = _mapping(raw, at, frozenset({"weight", *LANGUAGES}))
+        missing = [lang for lang in LANGUAGES if lang not in raw]
+        if missing:
+            raise ConfigError(f"{at}: missing language(s) {missing}; every concept needs {list(LANGUAGES)}")
+        per_language = {lang: tuple(_strings(raw[lang], f"{at}: field '{lang}'")) for lang in LANGUAGES}
+        starred = [t for terms in per_language.values() for t in terms if "*" in t.rstrip("*") or t == "*"]
+        if starred:
+            raise ConfigError(f"{at}: '*' may only end a term (prefix match), got {starred}")
+        empty = [lang for lang, listed in per_language.items() if not listed]
+        if empty:
+            raise ConfigError(f"{at}: empty term list for {empty}")
+        concepts.append(Concept(str(concept_name), _number(raw.get("weight"), f"{at}: field 'weight'", 0, 10),
+                                per_language))
+    cooc_weight = _number(cooc.get("weight"), f"{where}: field 'cooccurrence.weight'", 0, 1)
+    terms_weight = _number(terms.get("weight"), f"{where}: field 'terms.weight'", 0, 1)
+    total = sum(g.weight for g in groups) + cooc_weight + terms_weight
+    if abs(total - 1.0) > 1e-6:
+        raise ConfigError(f"{where}: component weights (groups, cooccurrence, terms) must add up to 1, "
+                          f"got {round(total, 6)}")
+    return Topic(
+        name=name.strip(), label=str(data.get("label", name)), threshold=threshold, title_weight=title_weight,
+        mention_weights=mention_weights, require_all_groups=require, groups=tuple(groups),
+        cooccurrence_weight=cooc_weight,
+        cooccurrence_saturation=_number(cooc.get("saturation"), f"{where}: field 'cooccurrence.saturation'",
+                                        0, 1000, low_open=True),
+        terms_weight=terms_weight,
+        terms_saturation=_number(terms.get("saturation"), f"{where}: field 'terms.saturation'", 0, 1000,
+                                 low_open=True),
+        terms=TermIndex(concepts), source=source)
+
+
+def load_topics(path: str | Path = DEFAULT_TOPICS_DIR, gazetteer: Gazetteer | None = None) -> list[Topic]:
+    """Load a topic file or every ``*.yml`` of a directory, validated; entity names are checked
+    against ``gazetteer`` when given. Topic names must be unique."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(path.glob("*.yml"))
+        if not files:
+            raise ConfigError(f"{path}: no *.yml topic files in this directory")
+    elif path.exists():
+        files = [path]
+    else:
+        raise ConfigError(f"{path}: topic file or directory not found")
+    stamp = (tuple((str(f.resolve()), f.stat().st_mtime_ns, f.stat().st_size) for f in files), id(gazetteer))
+    if stamp in _CACHE:
+        return list(_CACHE[stamp])
+    topics: list[Topic] = []
+    for file in files:
+        try:
+            data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{file}: cannot read: {exc}") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{file}: invalid YAML: {exc}") from None
+        topic = parse_topic(data, str(file), gazetteer)
+        if any(t.name == topic.name for t in topics):
+            raise ConfigError(f"{file}: topic {topic.name!r}: field 'name': duplicate topic name")
+        topics.append(topic)
+    _CACHE[stamp] = tuple(topics)
+    return topics
