@@ -178,10 +178,11 @@ def test_analyze_good_files_exit_zero() -> None:
     """Only readable files: exit code 0 and human-readable lines naming language and title."""
     result = _analyze(str(DOCUMENTS / "news_fr.html"), str(DOCUMENTS / "dump_day.txt"))
     assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert len(lines) == 2
+    lines = [line for line in result.stdout.splitlines() if not line.startswith("    ")]
+    assert len(lines) == 2  # one line per file, each followed by an indented entities/topics line
     assert "fr (1.0)" in lines[0] and "Valmont : la médiathèque" in lines[0]
     assert "en (1.0)" in lines[1] and "published 2026-11-23" in lines[1]
+    assert result.stdout.count("    entities: ") == 2
 
 
 def test_analyze_missing_file_reports_it() -> None:

@@ -156,3 +156,34 @@ def test_tagging_on_the_sample_site(ingested: dict, database_url: str) -> None:
     assert sum(positives) / len(positives) >= 0.8
     assert all(why for _, matched, why in rows if matched)
     assert nato_russia_mentions >= 15
+
+
+def test_stories_and_analyze_commands(ingested: dict, database_url: str) -> None:
+    """`newsmon stories --topic` lists NATO–Russia stories and refuses an unknown topic;
+    `newsmon analyze --json` reports entities, keywords and topics of a sample page."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from newsmon.pipeline import tag_articles
+
+    tag_articles(Settings(database_url=database_url))
+    env = {**os.environ, "NEWSMON_DATABASE_URL": database_url}
+
+    def newsmon(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "newsmon", *args], capture_output=True, text=True,
+                              env=env, timeout=120)
+
+    listed = newsmon("stories", "--topic", "nato_russia")
+    assert listed.returncode == 0 and "Maîtrise des armements" in listed.stdout
+    assert "Coupe de France" not in listed.stdout
+    unknown = newsmon("stories", "--topic", "weather")
+    assert unknown.returncode == 2 and "unknown topic 'weather'" in unknown.stderr
+    page = ROOT / "samples/site/en/2026/11/nato-jets-identify-russian-aircraft-baltic.html"
+    record = json.loads(newsmon("analyze", str(page), "--json").stdout)
+    names = {e["name"] for e in record["entities"]}
+    assert {"NATO", "Russia", "Baltic Sea"} <= names
+    assert record["topics"]["nato_russia"]["matched"] is True
+    assert record["topics"]["nato_russia"]["why"]
+    assert any(k["kind"] == "phrase" for k in record["keywords"])

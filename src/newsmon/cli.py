@@ -46,6 +46,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
+    from newsmon.annotation import annotate
     from newsmon.documents import DocumentError, iter_files, read_document
 
     failures = 0
@@ -54,19 +55,27 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             doc = read_document(path)
         except DocumentError as exc:
             failures += 1
-            record = {"path": str(path), "error": str(exc)}
+            record: dict = {"path": str(path), "error": str(exc)}
         else:
+            tags = annotate(doc.text, doc.title, doc.language.language)
             record = {"path": doc.path, "kind": doc.kind, "title": doc.title,
                       "text_length": len(doc.text), "language": doc.language.language,
-                      "language_probability": doc.language.probability, "published": doc.published}
+                      "language_probability": doc.language.probability, "published": doc.published,
+                      "entities": [{"name": e["name"], "type": e["type"], "wikidata": e["wikidata"],
+                                    "mentions": e["mentions"], "source": e["source"]} for e in tags.entities],
+                      "keywords": [{"keyword": k, "kind": kind, "score": v} for kind, k, v in tags.keywords],
+                      "topics": tags.topics}
         if args.json:
-            print(json.dumps(record, ensure_ascii=False), flush=False)
+            print(json.dumps(record, ensure_ascii=False, default=str))
         elif "error" in record:
             print(f"{record['path']}: ERROR {record['error']}")
         else:
+            matched = [name for name, t in record["topics"].items() if t["matched"]]
             print(f"{record['path']}: {record['language']} ({record['language_probability']}) "
                   f"{record['text_length']} chars, published {record['published'] or '?'}: "
                   f"{record['title'] or '(no title)'}")
+            print(f"    entities: {', '.join(e['name'] for e in record['entities'][:8]) or '-'}; "
+                  f"topics: {', '.join(matched) or '-'}")
     if failures:
         print(f"{failures} file(s) could not be analyzed", file=sys.stderr)
     return 1 if failures else 0
@@ -105,11 +114,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
 def cmd_stories(args: argparse.Namespace) -> int:
     from newsmon.reports import print_stories
 
-    if args.topic:
-        print("newsmon: --topic needs topic tagging, which is not available yet", file=sys.stderr)
-        return 2
     print_stories(_settings(args).database_url, since=args.since, limit=args.limit,
-                  min_size=args.min_size)
+                  min_size=args.min_size, topic=args.topic)
     return 0
 
 

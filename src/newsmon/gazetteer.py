@@ -244,7 +244,6 @@ class Gazetteer:
     def __init__(self, entities: list[Entity] | tuple[Entity, ...]) -> None:
         self.entities: tuple[Entity, ...] = tuple(entities)
         self.by_name: dict[str, Entity] = {e.name: e for e in self.entities}
-        self.index: dict[str, int] = {e.name: i for i, e in enumerate(self.entities)}
         self._automaton: Any = None
         self._payloads: list[tuple[AliasPayload, ...]] = []
 

@@ -126,10 +126,15 @@ class TermIndex:
         return hits
 
 
+def _base_language(language: str | None) -> str:
+    """'fr-FR', 'FR', 'fr_CA' -> 'fr'; None -> ''."""
+    return re.split(r"[-_]", (language or "").strip().lower(), maxsplit=1)[0]
+
+
 def term_hits(index: TermIndex, text: str, title: str | None = None,
               language: str | None = None) -> list[TermHit]:
     """Term hits in the title, then in the text."""
-    language = (language or "").split("-")[0].lower() or None
+    language = _base_language(language) or None
     return index.find(title or "", language, in_title=True) + index.find(text or "", language)
 
 
@@ -157,7 +162,7 @@ def key_phrases(text: str, language: str | None, top: int = 10) -> list[tuple[st
     text = _SPACE_RE.sub(" ", text or "").strip()
     if not text or top <= 0:
         return []
-    language = (language or "").split("-")[0].lower()
+    language = _base_language(language)
     if language == "fr":  # "l'espace aérien" and "espace aérien" are the same phrase
         text = _ELISION_RE.sub("", text)
     # one extractor per (language, top); YAKE keeps a similarity cache per extractor, which only

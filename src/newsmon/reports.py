@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from newsmon.db import connect, redact
+from newsmon.errors import NewsmonError
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], max_width: int = 60) -> str:
@@ -95,23 +96,35 @@ def print_feed_health(dsn: str) -> list[tuple[Any, ...]]:
     return rows
 
 
-def print_stories(dsn: str, since: datetime | None = None, limit: int = 50, min_size: int = 1) -> int:
-    """Stories last seen since ``since``, largest first; returns how many were listed."""
+def print_stories(dsn: str, since: datetime | None = None, limit: int = 50, min_size: int = 1,
+                  topic: str | None = None) -> int:
+    """Stories last seen since ``since`` (with an article matching ``topic``), largest first;
+    returns how many were listed."""
     conn = connect(dsn)
     try:
         with conn.cursor() as cur:
+            if topic:
+                cur.execute("SELECT DISTINCT topic FROM article_topics ORDER BY 1")
+                known = [row[0] for row in cur.fetchall()]
+                if topic not in known:
+                    raise NewsmonError(f"unknown topic {topic!r}; articles are scored for: "
+                                       f"{', '.join(known) or 'none yet (no article tagged)'}")
             cur.execute("""SELECT story_id, to_char(first_seen_at, 'YYYY-MM-DD HH24:MI'), article_count,
                                   feed_items, source_count, array_to_string(languages, ','), title
                            FROM story_overview
                            WHERE (%(since)s::timestamptz IS NULL OR last_seen_at >= %(since)s)
                              AND article_count >= %(min)s
+                             AND (%(topic)s::text IS NULL OR story_id IN (
+                                  SELECT story_id FROM topic_articles WHERE topic = %(topic)s))
                            ORDER BY feed_items DESC, article_count DESC, first_seen_at DESC
-                           LIMIT %(limit)s""", {"since": since, "min": min_size, "limit": limit})
+                           LIMIT %(limit)s""",
+                        {"since": since, "min": min_size, "limit": limit, "topic": topic})
             rows = cur.fetchall()
     finally:
         conn.close()
     if not rows:
-        print("no stories" + (f" since {since:%Y-%m-%d %H:%M}" if since else ""))
+        print("no stories" + (f" on {topic}" if topic else "")
+              + (f" since {since:%Y-%m-%d %H:%M}" if since else ""))
         return 0
     print(format_table(["story", "first seen", "articles", "items", "sources", "langs", "title"], rows,
                        max_width=80))
