@@ -38,16 +38,19 @@ test: $(STAMP) ## run the whole test suite (PostgreSQL: local server, else a thr
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check src dags plugins tests benchmarks
 
-eval: $(STAMP) ## quality numbers: extraction F1 (on ../shared, skipped without it), dedup P/R
+eval: $(STAMP) ## quality: extraction F1 (../shared, skipped without it), dedup P/R, tagging P/R/F1
 	$(BIN)/python -m benchmarks.eval_extraction
 	$(BIN)/python -m benchmarks.eval_dedup
+	$(BIN)/python -m benchmarks.eval_tagging
 
 eval-dedup: $(STAMP) ## dedup precision/recall on eval/dedup, with the misclassified pairs
 	$(BIN)/python -m benchmarks.eval_dedup --errors
 
-bench: $(STAMP) ## benchmarks: processing throughput (needs ../shared), dedup cost at 10k/1M (PostgreSQL)
+bench: $(STAMP) ## benchmarks: processing (needs ../shared), dedup at 10k/1M, polling 1,000 feeds, tagging
 	$(BIN)/python -m benchmarks.bench_processing
 	$(BIN)/python -m benchmarks.bench_dedup
+	$(BIN)/python -m benchmarks.bench_polling
+	$(BIN)/python -m benchmarks.bench_tagging
 
 clean: ## remove the venv and local state (.local: demo database cluster, Airflow home)
 	-$(BIN)/python -c "from newsmon.localdb import stop_local_cluster; stop_local_cluster()" 2>/dev/null
