@@ -187,3 +187,19 @@ def test_stories_and_analyze_commands(ingested: dict, database_url: str) -> None
     assert record["topics"]["nato_russia"]["matched"] is True
     assert record["topics"]["nato_russia"]["why"]
     assert any(k["kind"] == "phrase" for k in record["keywords"])
+
+
+def test_readme_queries_run(ingested: dict, database_url: str) -> None:
+    """Every statement of the README's "Example analyst queries" runs against the schema."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Example analyst queries", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sql\n(.*?)```", section, re.DOTALL)
+    statements = [s.strip() for block in blocks for s in block.split(";") if s.strip()
+                  and not all(line.strip().startswith("--") for line in s.strip().splitlines())]
+    assert len(statements) >= 10
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        for statement in statements:
+            cur.execute(statement)
+            cur.fetchall()
