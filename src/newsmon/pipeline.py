@@ -436,7 +436,8 @@ def tag_articles(settings: Settings, batch_size: int = 500, limit: int | None = 
             break
         tags = []
         for article_id, title, text, language, tag_hash in rows:
-            result = annotate(text, title, language, gazetteer=gazetteer, topics=topics)
+            result = annotate(text, title, language, gazetteer=gazetteer, topics=topics,
+                              ner=settings.ner == "auto")
             tags.append(store.ArticleTags(
                 article_id=article_id, tagged_hash=tag_hash, entities=result.entities,
                 keywords=result.keywords,
