@@ -24,21 +24,16 @@ class Annotation:
 
 def annotate(text: str, title: str | None, language: str | None, *, gazetteer: Gazetteer | None = None,
              topics: list[Topic] | None = None, phrases: int = KEY_PHRASES, ner: bool = False) -> Annotation:
-    """Tag ``text`` (and ``title``): entities, key phrases, topic terms and topic scores."""
+    """Tag ``text`` (and ``title``): entities, key phrases, topic terms and topic scores.
+
+    ``ner``: statistical NER (where a model is installed) for articles that score on some topic
+    only: it costs 30 times the gazetteer, so it runs where a missing name matters.
+    """
     gazetteer = gazetteer or default_gazetteer()
     topics = load_topics(gazetteer=gazetteer) if topics is None else topics
     lang = None if language in (None, "und") else language
-    mentions = tag(text, title, lang, gazetteer, ner=ner)
-    counted = [m for m in flatten(mentions) if m.counted]
+    mentions = tag(text, title, lang, gazetteer)
     result = Annotation()
-    for entity in entities(mentions=mentions):
-        occurrences = [{"surface": m.surface, "start": m.start, "end": m.end, "sentence": m.sentence,
-                        "in_title": m.in_title, "strength": m.strength}
-                       for m in counted if m.entity == entity.entity]
-        result.entities.append({"name": entity.entity, "type": entity.type, "wikidata": entity.wikidata,
-                                "side": entity.side, "mentions": entity.mentions,
-                                "in_title": entity.in_title, "first_sentence": entity.first_sentence,
-                                "source": entity.source, "occurrences": occurrences})
     terms: dict[str, float] = {}
     for topic in topics:
         hits = term_hits(topic.terms, text, title, lang)
@@ -47,6 +42,17 @@ def annotate(text: str, title: str | None, language: str | None, *, gazetteer: G
         outcome = score(mentions, hits, topic)
         result.topics[topic.name] = {"score": round(outcome.score, 4), "matched": outcome.matched,
                                      "why": outcome.why}
+    if ner and any(t["score"] > 0 for t in result.topics.values()):
+        mentions = tag(text, title, lang, gazetteer, ner=True)  # NER names have no side: scores stand
+    counted = [m for m in flatten(mentions) if m.counted]
+    for entity in entities(mentions=mentions):
+        occurrences = [{"surface": m.surface, "start": m.start, "end": m.end, "sentence": m.sentence,
+                        "in_title": m.in_title, "strength": m.strength}
+                       for m in counted if m.entity == entity.entity]
+        result.entities.append({"name": entity.entity, "type": entity.type, "wikidata": entity.wikidata,
+                                "side": entity.side, "mentions": entity.mentions,
+                                "in_title": entity.in_title, "first_sentence": entity.first_sentence,
+                                "source": entity.source, "occurrences": occurrences})
     result.keywords = [("term", concept, round(weight, 4)) for concept, weight in sorted(terms.items())]
     if phrases and text:
         result.keywords += [("phrase", phrase, round(value, 6))

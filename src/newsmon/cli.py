@@ -47,8 +47,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     from newsmon.annotation import annotate
+    from newsmon.config import Settings
     from newsmon.documents import DocumentError, iter_files, read_document
 
+    ner = Settings.from_env().ner == "auto"
     failures = 0
     for path in iter_files(args.files):
         try:
@@ -57,7 +59,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             failures += 1
             record: dict = {"path": str(path), "error": str(exc)}
         else:
-            tags = annotate(doc.text, doc.title, doc.language.language)
+            tags = annotate(doc.text, doc.title, doc.language.language, ner=ner)
             record = {"path": doc.path, "kind": doc.kind, "title": doc.title,
                       "text_length": len(doc.text), "language": doc.language.language,
                       "language_probability": doc.language.probability, "published": doc.published,
