@@ -33,15 +33,20 @@ def print_run_summary(dsn: str, dag_id: str | None = None, newest: int = 10) -> 
                                   feeds_not_modified, feeds_failed, feeds_skipped, entries_new,
                                   entries_updated, pages_fetched, fetch_failures, articles_new,
                                   articles_updated, duplicates, stories_new, near_duplicates,
-                                  versions_new, details
+                                  versions_new, articles_tagged, details
                            FROM pipeline_runs WHERE %s::text IS NULL OR dag_id = %s
                            ORDER BY started_at DESC, id DESC LIMIT 1""", (dag_id, dag_id))
             row = cur.fetchone()
             names = [d[0] for d in cur.description]
-            cur.execute("""SELECT s.name, a.language, a.text_source, a.title
+            cur.execute("""SELECT s.name, a.language, a.text_source,
+                                  (SELECT string_agg(t.topic, ',') FROM article_topics t
+                                   WHERE t.article_id = a.id AND t.matched), a.title
                            FROM articles a LEFT JOIN sources s ON s.id = a.source_id
                            ORDER BY a.published_at DESC NULLS LAST, a.id DESC LIMIT %s""", (newest,))
             articles = cur.fetchall()
+            cur.execute("""SELECT topic, count(DISTINCT article_id), count(DISTINCT story_id)
+                           FROM topic_articles GROUP BY topic ORDER BY topic""")
+            topics = cur.fetchall()
             cur.execute("SELECT count(*), count(DISTINCT language) FROM articles")
             total, languages = cur.fetchone()
     finally:
@@ -57,13 +62,16 @@ def print_run_summary(dsn: str, dag_id: str | None = None, newest: int = 10) -> 
     print(f"  pages fetched {run['pages_fetched']} (failures {run['fetch_failures']}), "
           f"articles new {run['articles_new']}, updated {run['articles_updated']} "
           f"(new versions {run['versions_new']}), duplicates {run['duplicates']}")
-    print(f"  stories new {run['stories_new']}, articles joining an existing story {run['near_duplicates']}")
+    print(f"  stories new {run['stories_new']}, articles joining an existing story {run['near_duplicates']}, "
+          f"articles tagged {run['articles_tagged']}")
     for source, error in (run["details"] or {}).get("feed_errors", {}).items():
         print(f"  feed error  {source}: {error}")
     if run["entries_new"] == 0 and run["articles_new"] == 0 and run["articles_updated"] == 0:
         print("  nothing new: every feed item was already stored")
-    print(f"\n{total} article(s) stored in {languages} language(s). Newest:")
-    print(format_table(["source", "lang", "text", "title"], articles, max_width=70))
+    print(f"\n{total} article(s) stored in {languages} language(s)."
+          + "".join(f" Topic {name}: {n} article(s) in {k} story(ies)." for name, n, k in topics)
+          + " Newest:")
+    print(format_table(["source", "lang", "text", "topics", "title"], articles, max_width=70))
     print(f"\nExplore: psql '{redact(dsn)}'")
     return run
 
