@@ -15,10 +15,10 @@ from __future__ import annotations
 import os
 
 import pendulum
-from airflow.sdk import Asset, Param, TriggerRule, dag, get_current_context, task
-from newsmon_airflow import DEFAULT_ARGS, env_int, settings
+from airflow.sdk import Param, TriggerRule, dag, get_current_context, task
+from newsmon_airflow import DEFAULT_ARGS, articles_asset, env_int, failure_notifier, settings
 
-ARTICLES_ASSET = Asset(name="newsmon_articles", uri="postgres://newsmon/articles")
+ARTICLES_ASSET = articles_asset()
 
 
 @dag(
@@ -27,7 +27,8 @@ ARTICLES_ASSET = Asset(name="newsmon_articles", uri="postgres://newsmon/articles
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    default_args={**DEFAULT_ARGS, "on_failure_callback": failure_notifier()},
+    on_failure_callback=failure_notifier(),
     tags=["newsmon", "ingest"],
     doc_md=__doc__,
     params={"force_poll": Param(False, type="boolean",

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from newsmon.config import Settings
 
 NEWS_DB_CONN_ID = "newsmon_db"
+ARTICLES_ASSET_NAME = "newsmon_articles"
+ARTICLES_ASSET_URI = "postgres://newsmon/articles"
 
 
 def env_int(name: str, default: int) -> int:
@@ -57,3 +59,17 @@ def settings() -> Settings:
     from newsmon.config import Settings
 
     return Settings.from_env(database_url=news_database_url())
+
+
+def articles_asset() -> Any:
+    """The asset news_ingest updates and news_alerts is scheduled on."""
+    from airflow.sdk import Asset
+
+    return Asset(name=ARTICLES_ASSET_NAME, uri=ARTICLES_ASSET_URI)
+
+
+def failure_notifier() -> Any:
+    """The ops notifier from plugins/ (DAG- and task-level on_failure_callback)."""
+    from newsmon_notifier import NewsmonOpsNotifier
+
+    return NewsmonOpsNotifier()

@@ -121,6 +121,52 @@ def cmd_stories(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_alerts(args: argparse.Namespace) -> int:
+    from newsmon.alerts import load_alert_config
+
+    settings = _settings(args)
+    if args.action == "test":
+        from newsmon.alerts import Message
+        from newsmon.notify import resolve_channel, send
+
+        config = load_alert_config()
+        if args.target not in config.channels:
+            print(f"newsmon: unknown channel {args.target!r}; configured: {sorted(config.channels)}",
+                  file=sys.stderr)
+            return 2
+        send(resolve_channel(config.channels[args.target]),
+             Message(title="newsmon test message", body=f"Channel {args.target} works.",
+                     payload={"test": True}))
+        print(f"test message sent to {args.target}")
+        return 0
+    if args.action == "replay":
+        from newsmon.outbox import replay
+
+        if args.target is None or not args.target.isdigit():
+            print("newsmon: alerts replay needs an alert id (see newsmon alerts list)", file=sys.stderr)
+            return 2
+        count = replay(settings, int(args.target))
+        if not count:
+            print(f"newsmon: alert {args.target} has no delivery to replay", file=sys.stderr)
+            return 1
+        print(f"alert {args.target}: {count} delivery(ies) queued again; the next news_alerts run sends "
+              "them (or run: newsmon alerts deliver)")
+        return 0
+    if args.action == "deliver":
+        from newsmon.outbox import build_digests, deliver_due, enqueue_alerts
+
+        config = load_alert_config()
+        recorded = enqueue_alerts(settings, config)
+        digests = build_digests(settings, config)
+        print(json.dumps({"alerts_recorded": recorded, "digests": digests,
+                          **deliver_due(settings, config)}))
+        return 0
+    from newsmon.reports import print_alerts
+
+    print_alerts(settings.database_url, limit=args.limit)
+    return 0
+
+
 def cmd_serve_samples(args: argparse.Namespace) -> int:
     import time
 
@@ -195,6 +241,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-size", type=int, default=1, help="only stories with at least this many articles")
     p.add_argument("--limit", type=int, default=50)
     p.set_defaults(func=cmd_stories)
+
+    p = sub.add_parser("alerts", help="alerts: list | replay ID | test CHANNEL | deliver")
+    p.add_argument("action", choices=["list", "replay", "test", "deliver"])
+    p.add_argument("target", nargs="?", help="alert id (replay) or channel name (test)")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(func=cmd_alerts)
 
     p = sub.add_parser("serve-samples", help="serve the bundled demo site over HTTP on 127.0.0.1")
     p.add_argument("--port", type=int, default=8765)

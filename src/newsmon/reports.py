@@ -137,3 +137,23 @@ def print_stories(dsn: str, since: datetime | None = None, limit: int = 50, min_
     print(format_table(["story", "first seen", "articles", "items", "sources", "langs", "title"], rows,
                        max_width=80))
     return len(rows)
+
+
+def print_alerts(dsn: str, limit: int = 50) -> int:
+    """The newest alerts with their delivery status per channel."""
+    conn = connect(dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("""SELECT alert_id, rule, mode, to_char(created_at, 'MM-DD HH24:MI'),
+                                  round(score::numeric, 2), channel, status, attempts,
+                                  COALESCE(last_error, ''), title
+                           FROM alert_status ORDER BY created_at DESC, alert_id DESC LIMIT %s""", (limit,))
+            rows = cur.fetchall()
+    finally:
+        conn.close()
+    if not rows:
+        print("no alerts yet")
+        return 0
+    print(format_table(["id", "rule", "mode", "created", "score", "channel", "status", "tries", "error",
+                        "title"], rows))
+    return len(rows)

@@ -1,0 +1,66 @@
+"""
+### news_alerts
+
+Runs when `news_ingest` updates the `newsmon_articles` asset, and on the digest schedule
+(`NEWSMON_DIGEST_SCHEDULE`, default daily 07:00 UTC): records one alert per new story matching a
+rule of `config/alerts.yml` (outbox, unique per rule and story), closes digest periods, delivers
+what is due to each channel (retries with backoff, a failing channel never blocks the others),
+and tells ops once about feeds turning failing or silent and runs that load nothing.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pendulum
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag, task
+from newsmon_airflow import DEFAULT_ARGS, articles_asset, failure_notifier, settings
+
+
+@dag(
+    dag_id="news_alerts",
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable(os.environ.get("NEWSMON_DIGEST_SCHEDULE") or "0 7 * * *",
+                                       timezone="UTC"),
+        assets=articles_asset()),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args={**DEFAULT_ARGS, "on_failure_callback": failure_notifier()},
+    on_failure_callback=failure_notifier(),
+    tags=["newsmon", "alerts"],
+    doc_md=__doc__,
+)
+def news_alerts() -> None:
+    @task
+    def enqueue() -> int:
+        from newsmon.alerts import load_alert_config
+        from newsmon.outbox import enqueue_alerts
+
+        return enqueue_alerts(settings(), load_alert_config())
+
+    @task
+    def digests(recorded: int) -> int:
+        from newsmon.alerts import load_alert_config
+        from newsmon.outbox import build_digests
+
+        return build_digests(settings(), load_alert_config())
+
+    @task
+    def deliver(made: int) -> dict:
+        from newsmon.alerts import load_alert_config
+        from newsmon.outbox import deliver_due
+
+        return deliver_due(settings(), load_alert_config())
+
+    @task
+    def notify_ops(delivered: dict) -> list[str]:
+        from newsmon.alerts import load_alert_config
+        from newsmon.outbox import notify_ops_changes
+
+        return notify_ops_changes(settings(), load_alert_config())
+
+    notify_ops(deliver(digests(enqueue())))
+
+
+news_alerts()
