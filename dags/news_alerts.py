@@ -27,7 +27,7 @@ from newsmon_airflow import DEFAULT_ARGS, articles_asset, failure_notifier, sett
     catchup=False,
     max_active_runs=1,
     default_args={**DEFAULT_ARGS, "on_failure_callback": failure_notifier()},
-    on_failure_callback=failure_notifier(),
+    on_failure_callback=failure_notifier("dag"),
     tags=["newsmon", "alerts"],
     doc_md=__doc__,
 )

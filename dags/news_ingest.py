@@ -28,7 +28,7 @@ ARTICLES_ASSET = articles_asset()
     catchup=False,
     max_active_runs=1,
     default_args={**DEFAULT_ARGS, "on_failure_callback": failure_notifier()},
-    on_failure_callback=failure_notifier(),
+    on_failure_callback=failure_notifier("dag"),
     tags=["newsmon", "ingest"],
     doc_md=__doc__,
     params={"force_poll": Param(False, type="boolean",

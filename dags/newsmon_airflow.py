@@ -68,8 +68,8 @@ def articles_asset() -> Any:
     return Asset(name=ARTICLES_ASSET_NAME, uri=ARTICLES_ASSET_URI)
 
 
-def failure_notifier() -> Any:
-    """The ops notifier from plugins/ (DAG- and task-level on_failure_callback)."""
+def failure_notifier(level: str = "task") -> Any:
+    """The ops notifier from plugins/ (``level``: "dag" or "task" on_failure_callback)."""
     from newsmon_notifier import NewsmonOpsNotifier
 
-    return NewsmonOpsNotifier()
+    return NewsmonOpsNotifier(level=level)

@@ -20,9 +20,11 @@ class NewsmonOpsNotifier(BaseNotifier):
 
     template_fields = ("message",)
 
-    def __init__(self, message: str = "{{ dag.dag_id }} failed (run {{ run_id }})") -> None:
+    def __init__(self, message: str = "{{ dag.dag_id }} failed (run {{ run_id }})",
+                 level: str = "task") -> None:
         super().__init__()
         self.message = message
+        self.level = level  # "dag" (on_failure_callback of the DAG) or "task"
 
     def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
         """Upstream bug 64649: under ``dag.test()`` a DAG-level notifier gets no usable Jinja
@@ -42,7 +44,10 @@ class NewsmonOpsNotifier(BaseNotifier):
         ti = context.get("ti") or context.get("task_instance")
         exception = context.get("exception")
         task = getattr(ti, "task_id", None)
-        title = f"newsmon: {getattr(dag, 'dag_id', '?')}" + (f".{task}" if task else "") + " failed"
+        if self.level == "dag":
+            title = f"newsmon: {getattr(dag, 'dag_id', '?')} run failed"
+        else:
+            title = f"newsmon: {getattr(dag, 'dag_id', '?')}" + (f".{task}" if task else "") + " failed"
         lines = [str(self.message), f"run: {context.get('run_id')}"]
         if task:
             lines.append(f"task: {task}, try {getattr(ti, 'try_number', '?')}")

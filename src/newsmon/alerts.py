@@ -142,7 +142,8 @@ def _check_keys(item: Any, allowed: set[str], where: str, what: str) -> None:
         raise ConfigError(f"{where}: expected a mapping ({what}), got {type(item).__name__}")
     unknown = set(item) - allowed
     if unknown:
-        raise ConfigError(f"{where}: unknown field(s) {sorted(map(str, unknown))}; allowed: {sorted(allowed)}")
+        raise ConfigError(f"{where}: unknown field(s) {sorted(map(str, unknown))}; "
+                          f"allowed: {sorted(allowed)}")
 
 
 def _name(item: dict, field: str, where: str) -> str:
@@ -166,7 +167,8 @@ def _strings(item: dict, field: str, where: str, pattern: re.Pattern[str] | None
     out: list[str] = []
     for index, entry in enumerate(value):
         if not isinstance(entry, str) or not entry.strip():
-            raise ConfigError(f"{where}: field '{field}'[{index}]: expected a non-empty string, got {entry!r}")
+            raise ConfigError(f"{where}: field '{field}'[{index}]: expected a non-empty string, "
+                              f"got {entry!r}")
         entry = entry.strip()
         if pattern is not None and not pattern.match(entry):
             raise ConfigError(f"{where}: field '{field}'[{index}]: {hint}, got {entry!r}")
@@ -507,7 +509,8 @@ def summarize_why(why: Any) -> list[str]:
             if isinstance(term, str) and term.strip() and _text(term, 40) not in terms:
                 terms.append(_text(term, 40))
     if terms:
-        lines.append(f"terms: {', '.join(terms[:8])}" + (f" and {len(terms) - 8} more" if len(terms) > 8 else ""))
+        more = f" and {len(terms) - 8} more" if len(terms) > 8 else ""
+        lines.append(f"terms: {', '.join(terms[:8])}{more}")
     if not lines:
         components = why.get("components")
         if isinstance(components, dict):

@@ -124,6 +124,27 @@ class _Capture(logging.Handler):
                 self.lines.append(str(record.msg))
 
 
+_listeners = {"count": 0, "level": logging.NOTSET}
+_listeners_lock = threading.Lock()
+
+
+def _listen(logger: logging.Logger, capture: _Capture, step: int) -> None:
+    """Attach (+1) or detach (-1) ``capture``; while any is attached, apprise logs warnings."""
+    with _listeners_lock:
+        if step > 0:
+            if _listeners["count"] == 0:
+                _listeners["level"] = logger.level
+                if logger.getEffectiveLevel() > logging.WARNING:
+                    logger.setLevel(logging.WARNING)
+            _listeners["count"] += 1
+            logger.addHandler(capture)
+        else:
+            logger.removeHandler(capture)
+            _listeners["count"] -= 1
+            if _listeners["count"] == 0:
+                logger.setLevel(_listeners["level"])
+
+
 def _send_file(channel: Channel, message: Message) -> None:
     line = json.dumps({"sent_at": datetime.datetime.now(datetime.UTC).isoformat(), "title": message.title,
                        "body": message.body, "payload": message.payload}, ensure_ascii=False, default=str)
@@ -144,10 +165,7 @@ def _send_apprise(channel: Channel, message: Message, timeout: float) -> None:
     shown = redact_url(channel.target)
     logger = logging.getLogger("apprise")
     capture = _Capture()
-    logger.addHandler(capture)
-    level = logger.level
-    if logger.getEffectiveLevel() > logging.WARNING:
-        logger.setLevel(logging.WARNING)
+    _listen(logger, capture, +1)
     try:
         # No async mode, no service deadline: the send runs in this thread, where the capture
         # listens; the socket timeouts below bound it.
@@ -162,8 +180,7 @@ def _send_apprise(channel: Channel, message: Message, timeout: float) -> None:
                     setattr(plugin, attribute, timeout)
         ok = notifier.notify(title=message.title, body=message.body)
     finally:
-        logger.removeHandler(capture)
-        logger.setLevel(level)
+        _listen(logger, capture, -1)
     if not ok:
         reason = "; ".join(capture.lines) or "Apprise reported a failure without a reason"
         raise NotifyError(f"channel {channel.name}: sending to {shown} failed: "
