@@ -81,9 +81,23 @@ def main() -> int:
         # force_poll: a demo rerun polls every feed (and gets 304s) instead of waiting for the
         # feeds' adaptive schedule
         _airflow(["dags", "test", "news_ingest", "--conf", '{"force_poll": true}'], env, log)
-        print(f"DAG run finished in {time.monotonic() - started:.1f} s\n", flush=True)
+        print(f"DAG run finished in {time.monotonic() - started:.1f} s", flush=True)
+    print("running the news_alerts DAG (alerts go to the file channel of config/alerts.yml) ...", flush=True)
+    before = _alert_lines()
+    _airflow(["dags", "test", "news_alerts"], env, log)
+    written = _alert_lines() - before
+    print()
     print_run_summary(database_url, dag_id="news_ingest")
+    print(f"\nAlerts: {written} new message(s) written to {ALERTS_FILE.relative_to(PROJECT_ROOT)} "
+          "(one per new NATO–Russia story; a rerun sends none). List them: newsmon alerts list")
     return 0
+
+
+ALERTS_FILE = LOCAL_DIR / "alerts" / "alerts.jsonl"
+
+
+def _alert_lines() -> int:
+    return len(ALERTS_FILE.read_text(encoding="utf-8").splitlines()) if ALERTS_FILE.exists() else 0
 
 
 if __name__ == "__main__":
