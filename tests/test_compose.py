@@ -326,13 +326,19 @@ def test_migrate_service_runs_the_newsmon_migrate_command(services: dict[str, di
 
 def test_newsmon_variables_are_real_settings(services: dict[str, dict[str, Any]]) -> None:
     """Every ``NEWSMON_*`` variable set in docker-compose.yml or the Dockerfile is read by the code
-    (a ``Settings`` field, or a string literal in dags/*.py or src/newsmon/*.py), so a typo fails here;
+    (a ``Settings`` field, a string literal in dags/*.py, plugins/*.py or src/newsmon/*.py, or the
+    environment variable of a channel in config/alerts.yml), so a typo fails here;
     NEWSMON_DATABASE_URL is set wherever newsmon code runs; and the values parse as ``Settings``."""
     from newsmon.config import Settings
 
     known = {"NEWSMON_" + f.name.upper() for f in fields(Settings)}
-    for path in [*(ROOT / "dags").glob("*.py"), *(ROOT / "src" / "newsmon").glob("*.py")]:
+    for path in [*(ROOT / "dags").glob("*.py"), *(ROOT / "plugins").glob("*.py"),
+                 *(ROOT / "src" / "newsmon").glob("*.py")]:
         known |= {s for s in _string_constants(path) if re.fullmatch(r"NEWSMON_[A-Z0-9_]+", s)}
+    from newsmon.alerts import load_alert_config
+
+    known |= {c.env for c in load_alert_config(ROOT / "config" / "alerts.yml", env={}).channels.values()
+              if c.env}
     image_env = _dockerfile_env()
     used = {f"Dockerfile: {key}" for key in image_env if key.startswith("NEWSMON_")}
     for name, service in services.items():
