@@ -3,9 +3,6 @@ loads the sample site into PostgreSQL — twice, with nothing duplicated the sec
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import psycopg2
@@ -13,21 +10,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.airflow
-
-
-@pytest.fixture(scope="session")
-def airflow_db() -> None:
-    """Airflow's own metadata database (SQLite in the isolated AIRFLOW_HOME of conftest)."""
-    airflow = Path(sys.executable).parent / "airflow"
-    result = subprocess.run([str(airflow), "db", "migrate"], capture_output=True, text=True, env=os.environ)
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-
-
-@pytest.fixture(scope="session")
-def dagbag(airflow_db: None):
-    from airflow.dag_processing.dagbag import DagBag
-
-    return DagBag(dag_folder=str(ROOT / "dags"))
 
 
 def test_dags_import_without_errors(dagbag) -> None:

@@ -181,6 +181,18 @@ def test_digest_groups_stories_once_per_period(fresh_outbox: str, tmp_path: Path
     config, env = _config(tmp_path, rules)
     expected = enqueue_alerts(settings, config)
     assert deliver_due(settings, config, env=env)["sent"] == 0  # nothing before the digest closes
+    with psycopg2.connect(fresh_outbox) as conn, conn.cursor() as cur:  # a story gains a copy
+        cur.execute("""SELECT al.story_id, a.title, a.text FROM alerts al
+                       JOIN articles a ON a.id = al.article_id ORDER BY al.id LIMIT 1""")
+        story_id, title, text = cur.fetchone()
+    copy = "Lire aussi : notre dossier.\n" + text
+    with transaction(fresh_outbox) as conn:
+        load_articles(conn, [ArticleCandidate(
+            canonical_url=f"https://partner.example/{uuid.uuid4().hex}", url="https://partner.example/",
+            source_id=None, title=title, text=copy, author=None, language="fr", language_prob=1.0,
+            language_method="detected", published_at=None, fetched_at=None,
+            content_hash=content_hash(copy), text_source="page", extraction_status="ok",
+            fingerprint=fingerprint(copy))])
     tomorrow = datetime.now(UTC) + timedelta(days=1, hours=1)
     assert build_digests(settings, config, now=tomorrow) == 1
     assert build_digests(settings, config, now=tomorrow) == 0
@@ -188,6 +200,8 @@ def test_digest_groups_stories_once_per_period(fresh_outbox: str, tmp_path: Path
     digest = _lines(tmp_path)
     assert len(digest) == 1
     assert len(digest[0]["payload"]["story_ids"]) == expected
+    assert {"story_id": story_id, "new_articles": 1} in digest[0]["payload"]["updates"]
+    assert "+1" in digest[0]["body"] or "1 new article" in digest[0]["body"]
 
 
 def test_quiet_hours_delay_immediate_alerts(fresh_outbox: str, tmp_path: Path) -> None:
@@ -220,3 +234,26 @@ def test_ops_told_once_per_change_of_feed_health(fresh_outbox: str, tmp_path: Pa
                                                            "newsmon: feed demo-afp-en recovered"]
 
 
+
+
+def test_news_alerts_dag_run_writes_alerts_once(fresh_outbox: str, tmp_path: Path, dagbag,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """dag.test() of news_alerts with a file channel: one message per matching story; a second
+    run adds none."""
+    config = tmp_path / "alerts.yml"
+    config.write_text(f"""channels:
+  - name: file
+    kind: file
+    target: {tmp_path / 'alerts.jsonl'}
+rules:
+{IMMEDIATE}""")
+    monkeypatch.setenv("NEWSMON_ALERTS_FILE", str(config))
+    monkeypatch.setenv("NEWSMON_DATABASE_URL", fresh_outbox)
+    monkeypatch.setenv("NEWSMON_OPS_CHANNELS", "file")
+    dag = dagbag.get_dag("news_alerts")
+    assert "success" in str(dag.test().state).lower()
+    expected = _matching_stories(fresh_outbox)
+    alerts = [line for line in _lines(tmp_path) if line["payload"].get("kind") == "alert"]
+    assert len(alerts) == expected
+    assert "success" in str(dag.test().state).lower()
+    assert len([line for line in _lines(tmp_path) if line["payload"].get("kind") == "alert"]) == expected
