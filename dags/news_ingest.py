@@ -16,7 +16,7 @@ import os
 
 import pendulum
 from airflow.sdk import Param, TriggerRule, dag, get_current_context, task
-from newsmon_airflow import DEFAULT_ARGS, articles_asset, env_int, failure_notifier, settings
+from newsmon_airflow import DEFAULT_ARGS, articles_asset, env_int, failure_notifier, fetch_pool, settings
 
 ARTICLES_ASSET = articles_asset()
 
@@ -49,7 +49,7 @@ def news_ingest() -> None:
 
         return sync(settings())
 
-    @task(max_active_tis_per_dagrun=env_int("NEWSMON_POLL_CONCURRENCY", 8))
+    @task(max_active_tis_per_dagrun=env_int("NEWSMON_POLL_CONCURRENCY", 8), pool=fetch_pool())
     def poll_feed(source: str) -> dict:
         from dataclasses import asdict
 
@@ -64,7 +64,7 @@ def news_ingest() -> None:
 
         return plan(settings())
 
-    @task(max_active_tis_per_dagrun=env_int("NEWSMON_BATCH_CONCURRENCY", 2))
+    @task(max_active_tis_per_dagrun=env_int("NEWSMON_BATCH_CONCURRENCY", 2), pool=fetch_pool())
     def process_batch(entry_ids: list[int]) -> dict:
         from dataclasses import asdict
 
@@ -73,14 +73,14 @@ def news_ingest() -> None:
         return asdict(process_entries(settings(), entry_ids))
 
     @task(trigger_rule=TriggerRule.NONE_FAILED)
-    def tag_articles(batches: list[dict]) -> int:
-        from newsmon.pipeline import tag_articles as tag
+    def tag_articles(batches: list[dict]) -> dict:
+        from newsmon.pipeline import tag_stage
 
-        return tag(settings())
+        return tag_stage(settings())
 
     @task(trigger_rule=TriggerRule.ALL_DONE, outlets=[ARTICLES_ASSET])
     def finish_run(names: list[str], polls: list[dict], planned: list[list[int]],
-                   batches: list[dict], tagged: int | None) -> dict:
+                   batches: list[dict], tagged: dict | None) -> dict:
         from newsmon.pipeline import finish_run as finish
 
         ctx = get_current_context()
@@ -88,7 +88,7 @@ def news_ingest() -> None:
         failed = (len(polls) != len(names or []) or len(batches) != len(planned or [])
                   or tagged is None)
         counts = finish(settings(), ctx["dag"].dag_id, ctx["run_id"], polls, batches, failed=failed,
-                        tagged=tagged or 0)
+                        tagged=tagged or {})
         if failed:
             raise RuntimeError(f"run incomplete: {len(polls)}/{len(names or [])} feeds polled, "
                                f"{len(batches)}/{len(planned or [])} batches processed, tagging "

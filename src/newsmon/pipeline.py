@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -47,6 +48,7 @@ class PollOutcome:
     warning: str | None = None
     health: str | None = None
     next_poll_at: str | None = None
+    seconds: float = 0.0
 
 
 @dataclass
@@ -62,6 +64,7 @@ class BatchOutcome:
     stories_new: int = 0
     near_duplicates: int = 0
     versions_new: int = 0
+    seconds: float = 0.0
     failures: list[str] = field(default_factory=list)
 
 
@@ -90,11 +93,14 @@ def poll_source(settings: Settings, name: str, fetcher: Fetcher | None = None,
                            next_poll_at=source.next_poll_at.isoformat())
     own_fetcher = fetcher is None
     fetcher = fetcher or Fetcher(settings)
+    started = time.monotonic()
     try:
-        return _poll(settings, source, fetcher, now)
+        outcome = _poll(settings, source, fetcher, now)
     finally:
         if own_fetcher:
             fetcher.close()
+    outcome.seconds = round(time.monotonic() - started, 3)
+    return outcome
 
 
 def _body_hash(body: bytes) -> str:
@@ -290,6 +296,7 @@ def process_entries(settings: Settings, entry_ids: Sequence[int], fetcher: Fetch
     pages whose article is already stored with page text are not fetched again.
     """
     now = now or datetime.now(UTC)
+    started = time.monotonic()
     with transaction(settings.database_url) as conn:
         entries = store.load_queued_entries(conn, entry_ids)
         stored = store.page_articles_by_url(conn, (e.canonical_url for e in entries if e.canonical_url))
@@ -346,6 +353,7 @@ def process_entries(settings: Settings, entry_ids: Sequence[int], fetcher: Fetch
     outcome.versions_new = sum(1 for r in results if r.new_version)
     outcome.duplicates = sum(1 for c in closing if c[3] in ("url", "exact")) - outcome.articles_updated
     outcome.failures = [f"{url}: {p.error}" for url, p in pages.items() if p.error][:50]
+    outcome.seconds = round(time.monotonic() - started, 3)
     log.info("batch of %d entries: %d page(s) fetched, %d failed, %d new article(s) (%d new stories, "
              "%d near-duplicates), %d updated (%d new versions), %d duplicate(s)", outcome.entries,
              outcome.pages_fetched, outcome.fetch_failures, outcome.articles_new, outcome.stories_new,
@@ -388,13 +396,18 @@ def summarize(polls: Sequence[dict[str, Any] | PollOutcome],
 def finish_run(settings: Settings, dag_id: str, run_id: str,
                polls: Sequence[dict[str, Any] | PollOutcome],
                batches: Sequence[dict[str, Any] | BatchOutcome], *, failed: bool = False,
-               tagged: int = 0) -> dict[str, int]:
-    """Record the run's counts in ``pipeline_runs`` and return them."""
+               tagged: int | dict[str, Any] = 0) -> dict[str, int]:
+    """Record the run's counts (and the seconds spent per stage) in ``pipeline_runs``."""
     counts = summarize(polls, batches)
-    counts["articles_tagged"] = tagged
+    tag_info = tagged if isinstance(tagged, dict) else {"tagged": tagged, "seconds": 0.0}
+    counts["articles_tagged"] = int(tag_info.get("tagged", 0))
     polls_json = [p if isinstance(p, dict) else asdict(p) for p in polls]
+    batches_json = [b if isinstance(b, dict) else asdict(b) for b in batches]
     details = {"feed_errors": {p["source"]: p["error"] for p in polls_json if p.get("error")},
-               "feed_warnings": {p["source"]: p["warning"] for p in polls_json if p.get("warning")}}
+               "feed_warnings": {p["source"]: p["warning"] for p in polls_json if p.get("warning")},
+               "stage_seconds": {"poll": round(sum(p.get("seconds", 0.0) for p in polls_json), 3),
+                                 "process": round(sum(b.get("seconds", 0.0) for b in batches_json), 3),
+                                 "tag": round(float(tag_info.get("seconds", 0.0)), 3)}}
     with transaction(settings.database_url) as conn:
         store.finish_run(conn, dag_id, run_id, counts, "failed" if failed else "success", details)
     return counts
@@ -410,8 +423,7 @@ def ingest_once(settings: Settings, run_id: str | None = None, dag_id: str = "ne
     with Fetcher(settings) as fetcher:
         polls = [poll_source(settings, name, fetcher, force=force) for name in names]
         batches = [process_entries(settings, ids, fetcher) for ids in plan_batches(settings)]
-    tagged = tag_articles(settings)
-    return finish_run(settings, dag_id, run_id, polls, batches, tagged=tagged)
+    return finish_run(settings, dag_id, run_id, polls, batches, tagged=tag_stage(settings))
 
 
 # -- tagging -------------------------------------------------------------------------------------
@@ -447,3 +459,10 @@ def tag_articles(settings: Settings, batch_size: int = 500, limit: int | None = 
         done += len(rows)
         log.info("tagged %d article(s) (%d so far)", len(rows), done)
     return done
+
+
+def tag_stage(settings: Settings) -> dict[str, Any]:
+    """:func:`tag_articles` with its duration, for the run's stage metrics."""
+    started = time.monotonic()
+    tagged = tag_articles(settings)
+    return {"tagged": tagged, "seconds": round(time.monotonic() - started, 3)}
