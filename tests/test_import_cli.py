@@ -124,3 +124,16 @@ def test_import_sniffs_every_kind_and_reports_bad_lines(db: str, tmp_path: Path)
     again = _newsmon("import", str(drop), "--no-progress", db=db)
     assert "0 new article(s)" in again.stdout
     assert _count(db, "SELECT count(*) FROM articles") == loaded
+
+
+def test_import_backfill_window(db: str, tmp_path: Path) -> None:
+    """--since/--until load only the articles published in the window; the rest are counted."""
+    (tmp_path / "fr.txt").write_text(FRENCH, encoding="utf-8")  # 2026-11-23
+    (tmp_path / "en.txt").write_text(ENGLISH, encoding="utf-8")  # 2026-11 (the 1st)
+    result = _newsmon("import", str(tmp_path), "--no-progress", "--since", "2026-11-15", "--until",
+                      "2026-12-01", db=db)
+    assert result.returncode == 0, result.stderr
+    assert "1 new article(s)" in result.stdout and "1 outside --since/--until" in result.stdout
+    assert _count(db, "SELECT count(*) FROM articles WHERE language = 'fr'") == 1
+    bad = _newsmon("import", str(tmp_path), "--since", "last tuesday", db=db)
+    assert bad.returncode == 2 and "--since" in bad.stderr

@@ -87,15 +87,17 @@ def cmd_import(args: argparse.Namespace) -> int:
     from newsmon.importer import import_paths
     from newsmon.reports import format_table
 
-    report = import_paths(_settings(args), args.paths, progress=not args.no_progress)
+    report = import_paths(_settings(args), args.paths, progress=not args.no_progress, since=args.since,
+                          until=args.until)
     if report.by_kind:
         rows = [(kind, files, report.articles_by_kind.get(kind, 0))
                 for kind, files in sorted(report.by_kind.items())]
         print(format_table(["kind", "files", "articles read"], rows))
     for path, reason in report.rejected:
         print(f"rejected {path}: {reason}", file=sys.stderr)
+    window = f", {report.outside_window} outside --since/--until" if args.since or args.until else ""
     print(f"{report.files} file(s): {report.articles_new} new article(s), {report.articles_updated} "
-          f"updated, {report.duplicates} already stored, {len(report.rejected)} rejected")
+          f"updated, {report.duplicates} already stored, {len(report.rejected)} rejected{window}")
     return 1 if report.rejected else 0
 
 
@@ -224,6 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="load local HTML/text files or folders into the database")
     p.add_argument("paths", nargs="+")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--since", type=_since, help="backfill window: only articles published from this date")
+    p.add_argument("--until", type=_since, help="backfill window: only articles published before this date")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("feeds", help="feed health at a glance")

@@ -11,6 +11,7 @@ import json
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from newsmon import store
@@ -36,6 +37,7 @@ class ImportReport:
     articles_new: int = 0
     articles_updated: int = 0
     duplicates: int = 0
+    outside_window: int = 0  # articles skipped by --since/--until (or without a date when filtering)
     rejected: list[tuple[str, str]] = field(default_factory=list)
     by_kind: Counter[str] = field(default_factory=Counter)  # files per sniffed kind
     articles_by_kind: Counter[str] = field(default_factory=Counter)
@@ -135,8 +137,11 @@ def _candidates_of_kind(kind: str, data: bytes, path: Path,
     raise DocumentError("unknown kind of file: not HTML, text, a feed, NewsML or JSON Lines")
 
 
-def import_paths(settings: Settings, paths: list[str | Path], progress: bool = True) -> ImportReport:
-    """Read every file under ``paths`` and load them in batches; rerunning imports nothing twice."""
+def import_paths(settings: Settings, paths: list[str | Path], progress: bool = True,
+                 since: datetime | None = None, until: datetime | None = None) -> ImportReport:
+    """Read every file under ``paths`` and load them in batches; rerunning imports nothing twice.
+    With ``since``/``until`` (a backfill window), only articles published in [since, until) load;
+    articles without a date are skipped then (counted in ``outside_window``)."""
     from tqdm import tqdm
 
     files = iter_files(paths)
@@ -162,6 +167,12 @@ def import_paths(settings: Settings, paths: list[str | Path], progress: bool = T
             report.rejected.append((str(path), str(exc)))
             continue
         report.articles_read += len(candidates)
+        if since is not None or until is not None:
+            kept = [c for c in candidates if c.published_at is not None
+                    and (since is None or c.published_at >= since)
+                    and (until is None or c.published_at < until)]
+            report.outside_window += len(candidates) - len(kept)
+            candidates = kept
         chunk.extend(candidates)
         if len(chunk) >= CHUNK:
             flush()
