@@ -35,6 +35,13 @@ DEFAULT_ARGS = {
 }
 
 
+def fetch_pool() -> str:
+    """The Airflow pool that caps concurrent feed polls and page-fetching batches across all DAG runs
+    and workers: ``NEWSMON_FETCH_POOL`` (compose sets ``newsmon_fetch``, which airflow-init creates),
+    else ``default_pool`` (local runs and tests, where no such pool exists)."""
+    return os.environ.get("NEWSMON_FETCH_POOL") or "default_pool"
+
+
 def news_database_url() -> str:
     """The news database URL, resolved at task run time (never at import time)."""
     from airflow.sdk import Connection

@@ -30,13 +30,17 @@ DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 INITDB_TARGET = "/docker-entrypoint-initdb.d"
 
-AIRFLOW_SERVICES = ("airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
-                    "airflow-triggerer")
+DEFAULT_AIRFLOW_SERVICES = ("airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
+                            "airflow-triggerer")
+CELERY_PROFILE = "celery"
+CELERY_SERVICES = ("redis", "airflow-worker")  # only with `--profile celery`
+AIRFLOW_SERVICES = (*DEFAULT_AIRFLOW_SERVICES, "airflow-worker")
 LONG_RUNNING = ("postgres", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
-                "airflow-triggerer")
+                "airflow-triggerer", *CELERY_SERVICES)
 ONE_SHOT = ("airflow-init", "newsmon-migrate")
 APP_SERVICES = (*AIRFLOW_SERVICES, "newsmon-migrate")  # everything running the newsmon image
-EXPECTED_SERVICES = ("postgres", *APP_SERVICES)
+DEFAULT_SERVICES = ("postgres", *DEFAULT_AIRFLOW_SERVICES, "newsmon-migrate")  # `docker compose up`
+EXPECTED_SERVICES = (*DEFAULT_SERVICES, *CELERY_SERVICES)
 
 _INTERPOLATION_RE = re.compile(
     r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}"  # ${VAR}, ${VAR:-default}, ${VAR?error}
@@ -59,9 +63,15 @@ def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return compose["services"]
 
 
-def _interpolate(value: str) -> str:
-    """``value`` as Compose would expand it with none of the variables set: ``${X:-d}`` gives d."""
+def _interpolate(value: str, variables: dict[str, str] | None = None) -> str:
+    """``value`` as Compose would expand it with ``variables`` (default: none) set in the shell or
+    .env: ``${X:-d}`` gives X's value, or d when X is unset or empty."""
+    variables = variables or {}
+
     def repl(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(4)
+        if variables.get(name):
+            return variables[name]
         if match.group(2) in (":-", "-"):
             return match.group(3)
         return ""
@@ -69,21 +79,43 @@ def _interpolate(value: str) -> str:
     return _INTERPOLATION_RE.sub(repl, value.replace("$$", "\0")).replace("\0", "$")
 
 
-def _env(service: dict[str, Any]) -> dict[str, str]:
-    """A service's ``environment`` (mapping or list form), values as strings, defaults interpolated."""
+def _env(service: dict[str, Any], variables: dict[str, str] | None = None) -> dict[str, str]:
+    """A service's ``environment`` (mapping or list form), values as strings, interpolated with
+    ``variables`` (default: none set, so the defaults)."""
     raw = service.get("environment") or {}
     if isinstance(raw, list):
         raw = dict(item.split("=", 1) if "=" in item else (item, "") for item in raw)
     env = {}
     for key, value in raw.items():
         text = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
-        env[key] = _interpolate(text)
+        env[key] = _interpolate(text, variables)
     return env
 
 
 def _command(service: dict[str, Any]) -> list[str]:
     command = service.get("command") or []
     return shlex.split(command) if isinstance(command, str) else [str(part) for part in command]
+
+
+def _shell_commands(service: dict[str, Any]) -> list[list[str]]:
+    """The command as the simple commands it runs: a ``bash -c``/``sh -c`` script (Compose-interpolated
+    with defaults) split on ``&&``, ``;`` and ``||``; any other command as it is."""
+    command = _command(service)
+    if len(command) >= 3 and command[0] in ("bash", "sh", "/bin/bash", "/bin/sh") and command[1] == "-c":
+        lexer = shlex.shlex(_interpolate(command[2]), posix=True, punctuation_chars=True)
+        lexer.whitespace_split = True
+        commands: list[list[str]] = [[]]
+        for token in lexer:
+            if token in ("&&", ";", "||"):
+                commands.append([])
+            else:
+                commands[-1].append(token)
+        return [c for c in commands if c]
+    return [command]
+
+
+def _profiles(service: dict[str, Any]) -> list[str]:
+    return [str(profile) for profile in service.get("profiles") or []]
 
 
 def _depends_on(service: dict[str, Any]) -> dict[str, str]:
@@ -218,9 +250,11 @@ def _created_roles(sql: str) -> dict[str, str | None]:
 
 
 def _postgres_urls(services: dict[str, dict[str, Any]]) -> dict[str, str]:
-    """'service: VARIABLE' -> URL for every PostgreSQL URL in a service environment."""
+    """'service: VARIABLE' -> URL for every PostgreSQL URL in a service environment (Celery's
+    ``db+postgresql://`` result backend included)."""
     return {f"{name}: {key}": value for name, service in services.items()
-            for key, value in _env(service).items() if re.match(r"^postgres(ql)?(\+\w+)?://", value)}
+            for key, value in _env(service).items()
+            if re.match(r"^(db\+)?postgres(ql)?(\+\w+)?://", value)}
 
 
 def _string_constants(path: Path) -> set[str]:
@@ -250,11 +284,16 @@ def _build_context(service: dict[str, Any]) -> tuple[Path, str] | None:
 
 
 def test_services_present(compose: dict[str, Any], services: dict[str, dict[str, Any]]) -> None:
-    """The stack has PostgreSQL, the five Airflow 3 components (init, API server, scheduler, DAG
-    processor, triggerer) and the newsmon migration job, in a Compose-spec file (no ``version:``)."""
+    """The default stack (the services without a profile) is PostgreSQL, the five Airflow 3 components
+    (init, API server, scheduler, DAG processor, triggerer) and the newsmon migration job; the
+    ``celery`` profile adds Redis and the Celery worker; in a Compose-spec file (no ``version:``)."""
     assert "version" not in compose, "the Compose spec has no version: key (Compose warns about it)"
     missing = [name for name in EXPECTED_SERVICES if name not in services]
     assert missing == []
+    default = sorted(name for name, service in services.items() if not _profiles(service))
+    assert default == sorted(DEFAULT_SERVICES), f"`docker compose up` would start {default}"
+    celery = sorted(name for name, service in services.items() if CELERY_PROFILE in _profiles(service))
+    assert celery == sorted(CELERY_SERVICES), f"`--profile {CELERY_PROFILE}` adds {celery}"
 
 
 def test_app_services_use_the_image_built_from_the_dockerfile(services: dict[str, dict[str, Any]]) -> None:
@@ -272,12 +311,14 @@ def test_app_services_use_the_image_built_from_the_dockerfile(services: dict[str
 
 
 def test_airflow_components_share_executor_metadata_and_secrets(services: dict[str, dict[str, Any]]) -> None:
-    """All Airflow components use LocalExecutor, the same PostgreSQL metadata database and the same
+    """All Airflow components (the Celery worker included) use the same executor (LocalExecutor by
+    default), the same PostgreSQL metadata database, Celery broker and result backend, and the same
     JWT/API/Fernet secrets (tokens one component signs are checked by another), and the execution API
     URL the task runners call is served by the service that runs ``airflow api-server``."""
     shared = ("AIRFLOW__CORE__EXECUTOR", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
               "AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__API__SECRET_KEY", "AIRFLOW__CORE__FERNET_KEY",
-              "AIRFLOW__CORE__EXECUTION_API_SERVER_URL", "AIRFLOW__CORE__AUTH_MANAGER")
+              "AIRFLOW__CORE__EXECUTION_API_SERVER_URL", "AIRFLOW__CORE__AUTH_MANAGER",
+              "AIRFLOW__CELERY__BROKER_URL", "AIRFLOW__CELERY__RESULT_BACKEND")
     envs = {name: _env(services[name]) for name in AIRFLOW_SERVICES}
     for key in shared:
         values = {name: env.get(key) for name, env in envs.items()}
@@ -535,3 +576,130 @@ def test_restart_policies(services: dict[str, dict[str, Any]]) -> None:
         assert services[name].get("restart") == "unless-stopped", name
     for name in ONE_SHOT:
         assert str(services[name].get("restart", "no")) in ("no", "False", "false"), name
+
+
+# --- scale-out: the celery profile and the fetch pool ------------------------------------------
+
+
+def _lock_pins() -> dict[str, str]:
+    lock = (ROOT / "requirements.lock").read_text(encoding="utf-8")
+    return {canonicalize_name(name): version
+            for name, version in re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", lock, re.MULTILINE)}
+
+
+def test_executor_is_local_by_default_and_celery_on_request(services: dict[str, dict[str, Any]]) -> None:
+    """With nothing set every Airflow component runs LocalExecutor (the default stack needs no
+    broker); ``AIRFLOW_EXECUTOR=CeleryExecutor`` switches all of them, the worker included, at once."""
+    for name in AIRFLOW_SERVICES:
+        assert _env(services[name])["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor", name
+        celery = _env(services[name], {"AIRFLOW_EXECUTOR": "CeleryExecutor"})
+        assert celery["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
+
+
+def test_celery_worker_runs_the_same_image_and_env(services: dict[str, dict[str, Any]]) -> None:
+    """``airflow-worker`` runs ``airflow celery worker`` from the image the other components run, with
+    the same environment and logs volume (tasks it runs need the same settings and connection), and
+    starts after Redis is healthy and both schemas are migrated."""
+    worker, scheduler = services["airflow-worker"], services["airflow-scheduler"]
+    assert _command(worker) == ["airflow", "celery", "worker"]
+    assert worker.get("image") == scheduler.get("image")
+    assert _build_context(worker) == _build_context(scheduler)
+    worker_env = _env(worker)
+    assert worker_env == _env(services["airflow-apiserver"]), "the worker's environment differs"
+    scheduler_env = {key: value for key, value in _env(scheduler).items()
+                     if not key.startswith("AIRFLOW__SCHEDULER__")}
+    assert worker_env == scheduler_env, "the worker and the scheduler (which runs LocalExecutor tasks) differ"
+    assert _volume_mounts(worker) == _volume_mounts(scheduler)
+    deps = _depends_on(worker)
+    assert deps.get("redis") == "service_healthy", deps
+    for one_shot in ONE_SHOT:
+        assert deps.get(one_shot) == "service_completed_successfully", deps
+
+
+def test_celery_broker_is_redis_and_results_go_to_the_metadata_db(
+        services: dict[str, dict[str, Any]]) -> None:
+    """The broker URL points at the ``redis`` service (a redis image with a healthcheck, in the celery
+    profile); the result backend at the postgres service's Airflow metadata database, as the same
+    user as AIRFLOW__DATABASE__SQL_ALCHEMY_CONN."""
+    env = _env(services["airflow-worker"])
+    broker = urlsplit(env["AIRFLOW__CELERY__BROKER_URL"])
+    assert broker.scheme == "redis", broker.scheme
+    assert broker.hostname in services, f"broker host {broker.hostname!r} is not a service"
+    redis = services[broker.hostname]
+    assert str(redis.get("image", "")).startswith("redis:"), redis.get("image")
+    assert CELERY_PROFILE in _profiles(redis) and "healthcheck" in redis
+    assert (broker.port or 6379) == 6379
+    backend = urlsplit(env["AIRFLOW__CELERY__RESULT_BACKEND"])
+    metadata = urlsplit(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+    assert backend.scheme.startswith("db+postgresql"), backend.scheme
+    assert backend.hostname == metadata.hostname == "postgres"
+    assert (backend.path, backend.username, backend.password) == (
+        metadata.path, metadata.username, metadata.password), "the result backend is not the metadata DB"
+
+
+def _newsmon_airflow_module(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> Any:
+    import importlib.util
+
+    monkeypatch.delenv("NEWSMON_FETCH_POOL", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    path = ROOT / "dags" / "newsmon_airflow.py"
+    spec = importlib.util.spec_from_file_location("_newsmon_airflow_probe", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_fetch_pool_is_created_by_airflow_init(services: dict[str, dict[str, Any]],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every Airflow component gets the same NEWSMON_FETCH_POOL; airflow-init runs ``airflow db
+    migrate`` and then ``airflow pools set`` for exactly that pool with a positive slot count; the
+    DAG helper returns that name (and ``default_pool`` when unset, as in local runs and tests)."""
+    names = {_env(services[name]).get("NEWSMON_FETCH_POOL") for name in AIRFLOW_SERVICES}
+    assert len(names) == 1 and None not in names, f"NEWSMON_FETCH_POOL differs or is missing: {names}"
+    pool = names.pop()
+    commands = _shell_commands(services["airflow-init"])
+    assert commands[0] == ["airflow", "db", "migrate"], commands
+    pool_sets = [c for c in commands if c[:3] == ["airflow", "pools", "set"]]
+    assert len(pool_sets) == 1, f"airflow-init does not create the pool: {commands}"
+    assert commands.index(pool_sets[0]) > 0, "the pool is set before the schema exists"
+    name, slots = pool_sets[0][3], pool_sets[0][4]
+    assert name == pool, f"airflow-init creates {name!r} but the DAGs use {pool!r}"
+    assert slots.isdigit() and int(slots) > 0, slots
+    module = _newsmon_airflow_module(monkeypatch, {"NEWSMON_FETCH_POOL": pool})
+    assert module.fetch_pool() == pool
+    assert _newsmon_airflow_module(monkeypatch, {}).fetch_pool() == "default_pool"
+
+
+def test_fetching_tasks_run_in_the_fetch_pool() -> None:
+    """``poll_feed`` and ``process_batch`` (the tasks that hit remote sites) take ``pool=fetch_pool()``."""
+    tree = ast.parse((ROOT / "dags" / "news_ingest.py").read_text(encoding="utf-8"))
+    pooled = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        for decorator in node.decorator_list:
+            if isinstance(decorator, ast.Call) and any(
+                    kw.arg == "pool" and isinstance(kw.value, ast.Call)
+                    and isinstance(kw.value.func, ast.Name) and kw.value.func.id == "fetch_pool"
+                    for kw in decorator.keywords):
+                pooled.add(node.name)
+    assert {"poll_feed", "process_batch"} <= pooled, pooled
+
+
+def test_celery_extra_is_locked() -> None:
+    """The ``celery`` extra (the Celery provider and the Redis client the worker needs) is declared in
+    pyproject.toml and pinned in requirements.lock, which the image installs."""
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "optional-dependencies"]
+    requirements = [Requirement(dependency) for dependency in extras.get("celery", [])]
+    names = {canonicalize_name(r.name) for r in requirements}
+    assert {"apache-airflow-providers-celery", "redis"} <= names, names
+    pins = _lock_pins()
+    for requirement in requirements:
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{requirement.name} is not in requirements.lock: re-lock with --extra celery"
+        assert requirement.specifier.contains(pins[name]), f"{requirement} but the lock has {pins[name]}"
+    lock = (ROOT / "requirements.lock").read_text(encoding="utf-8")
+    assert re.search(r"--extra celery\b", lock), "requirements.lock was not compiled with --extra celery"
