@@ -252,6 +252,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=50)
     p.set_defaults(func=cmd_alerts)
 
+    # analyst commands, each registered by its own module
+    from newsmon import export, htmlreport, schemadoc, search
+
+    for module in (search, export, htmlreport, schemadoc):
+        module.register(sub)
+
     p = sub.add_parser("serve-samples", help="serve the bundled demo site over HTTP on 127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
     p.set_defaults(func=cmd_serve_samples)
