@@ -17,8 +17,9 @@ import pytest
 
 from newsmon.config import Settings
 from newsmon.errors import NewsmonError
-from newsmon.export import build_query, csv_value, export, parse_since, stream_rows
+from newsmon.export import build_query, csv_value, export, stream_rows
 from newsmon.pipeline import ingest_once
+from newsmon.timeparse import parse_since
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -107,7 +108,9 @@ def test_query_and_since(samples_db: str) -> None:
 
 
 def test_parse_since() -> None:
+    """The shared --since/--until parser: dates, ISO times, durations; a clear error otherwise."""
     assert parse_since("2026-11-20") == datetime(2026, 11, 20, tzinfo=UTC)
+    assert parse_since("2w", now=datetime(2026, 11, 25, tzinfo=UTC)) == datetime(2026, 11, 11, tzinfo=UTC)
     assert (datetime.now(UTC) - parse_since("24h")).total_seconds() == pytest.approx(86400, abs=60)
     with pytest.raises(Exception, match="expected"):
         parse_since("yesterday")

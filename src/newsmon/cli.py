@@ -7,10 +7,10 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from newsmon.errors import NewsmonError
+from newsmon.timeparse import since_argument
 
 if TYPE_CHECKING:
     from newsmon.config import Settings
@@ -184,25 +184,6 @@ def cmd_serve_samples(args: argparse.Namespace) -> int:
     return 0
 
 
-def _since(value: str) -> datetime:
-    """Parse --since: an ISO date/time, or a duration back from now (30m, 24h, 7d)."""
-    import re
-    from datetime import UTC, timedelta
-
-    match = re.fullmatch(r"(\d+)\s*([mhdw])", value.strip())
-    if match:
-        amount, unit = int(match.group(1)), match.group(2)
-        delta = {"m": timedelta(minutes=amount), "h": timedelta(hours=amount),
-                 "d": timedelta(days=amount), "w": timedelta(weeks=amount)}[unit]
-        return datetime.now(UTC) - delta
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected YYYY-MM-DD, an ISO time or a duration like 24h, got {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsmon", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress (INFO)")
@@ -226,8 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="load local HTML/text files or folders into the database")
     p.add_argument("paths", nargs="+")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--since", type=_since, help="backfill window: only articles published from this date")
-    p.add_argument("--until", type=_since, help="backfill window: only articles published before this date")
+    p.add_argument("--since", type=since_argument,
+                   help="backfill window: only articles published from this date")
+    p.add_argument("--until", type=since_argument,
+                   help="backfill window: only articles published before this date")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("feeds", help="feed health at a glance")
@@ -239,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser("stories", help="stories (deduplicated dispatches) with their sizes")
-    p.add_argument("--since", type=_since, default=None,
+    p.add_argument("--since", type=since_argument, default=None,
                    help="only stories last seen since: YYYY-MM-DD, an ISO time, or a duration like 24h, 7d")
     p.add_argument("--topic", help="only stories matching this topic")
     p.add_argument("--min-size", type=int, default=1, help="only stories with at least this many articles")

@@ -17,7 +17,7 @@ import re
 import sys
 import uuid
 from collections.abc import Iterator, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -28,27 +28,12 @@ import psycopg2.extensions
 from psycopg2 import sql
 
 from newsmon.errors import NewsmonError
+from newsmon.timeparse import since_argument
 
 TIME_COLUMNS = ("published_at", "seen_at", "created_at", "first_seen_at", "day", "started_at")
 ITERSIZE = 2000
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 _QUERY = re.compile(r"\s*(?:\(\s*)*(select|with)\b", re.IGNORECASE)
-
-
-def parse_since(value: str) -> datetime:
-    """``--since``: YYYY-MM-DD, an ISO time (UTC if naive) or a duration back from now (30m, 24h, 7d)."""
-    match = re.fullmatch(r"(\d+)\s*([mhdw])", value.strip())
-    if match:
-        amount, unit = int(match.group(1)), match.group(2)
-        delta = {"m": timedelta(minutes=amount), "h": timedelta(hours=amount),
-                 "d": timedelta(days=amount), "w": timedelta(weeks=amount)}[unit]
-        return datetime.now(UTC) - delta
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected YYYY-MM-DD, an ISO time or a duration like 24h, got {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _strip_literals(query: str) -> str:
@@ -278,7 +263,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("target", metavar="VIEW_OR_QUERY",
                    help="a view/table of the public schema, or a read-only SELECT/WITH query")
     p.add_argument("--format", choices=["csv", "jsonl"], default="csv")
-    p.add_argument("--since", type=parse_since, default=None,
+    p.add_argument("--since", type=since_argument, default=None,
                    help="only rows since (on the first time column): YYYY-MM-DD, an ISO time, or 24h, 7d")
     p.add_argument("--output", "-o", help="output file (default: stdout)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -19,11 +19,12 @@ from __future__ import annotations
 import argparse
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from newsmon.db import connect
 from newsmon.errors import NewsmonError
+from newsmon.timeparse import since_argument
 
 # Configurations newsmon_ts_config() can return; their OR drives the index when no language is given.
 TS_CONFIGS = ("newsmon_french", "newsmon_english", "newsmon_german", "newsmon_spanish",
@@ -133,22 +134,6 @@ def search(dsn: str, query: str, *, language: str | None = None, since: datetime
 
 # -- command line -------------------------------------------------------------------------------
 
-def parse_since(value: str) -> datetime:
-    """--since: an ISO date/time, or a duration back from now (30m, 24h, 7d, 2w)."""
-    match = re.fullmatch(r"(\d+)\s*([mhdw])", value.strip())
-    if match:
-        amount, unit = int(match.group(1)), match.group(2)
-        delta = {"m": timedelta(minutes=amount), "h": timedelta(hours=amount),
-                 "d": timedelta(days=amount), "w": timedelta(weeks=amount)}[unit]
-        return datetime.now(UTC) - delta
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected YYYY-MM-DD, an ISO time or a duration like 24h, 7d, got {value!r}") from None
-    return _as_datetime(parsed)
-
-
 def format_hits(hits: list[SearchHit]) -> str:
     """The ranked table the CLI prints."""
     from newsmon.reports import format_table
@@ -181,7 +166,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("query", help='words, "a phrase", a OR b, -word')
     p.add_argument("--lang", default=None,
                    help="only articles in this language (ISO 639-1), query parsed in its configuration")
-    p.add_argument("--since", type=parse_since, default=None,
+    p.add_argument("--since", type=since_argument, default=None,
                    help="only articles published since: YYYY-MM-DD, an ISO time, or a duration like 7d")
     p.add_argument("--topic", help="only articles matching this topic")
     p.add_argument("--source", help="only articles from this source (its name)")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 
@@ -34,3 +35,32 @@ def parse_datetime(value: str | time.struct_time | datetime | None) -> datetime 
     if not 1990 <= result.year <= 2100:
         return None
     return result
+
+
+_DURATION_RE = re.compile(r"(\d+)\s*([mhdw])")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(value: str, now: datetime | None = None) -> datetime:
+    """A command line's ``--since``/``--until``: YYYY-MM-DD, an ISO time (UTC when naive), or a
+    duration back from now (30m, 24h, 7d, 2w). Raises ValueError with the accepted forms."""
+    text = value.strip()
+    match = _DURATION_RE.fullmatch(text)
+    if match:
+        return (now or datetime.now(UTC)) - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"expected YYYY-MM-DD, an ISO time or a duration like 24h, 7d, "
+                         f"got {value!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def since_argument(value: str) -> datetime:
+    """:func:`parse_since` as an argparse ``type``: errors become usage errors."""
+    import argparse
+
+    try:
+        return parse_since(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
