@@ -47,7 +47,7 @@ def _direct(dsn: str, query: str, params: tuple = ()) -> tuple[list[str], list[t
 
 
 def _cli(dsn: str, *args: str, timeout: int = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "newsmon.export", "--database-url", dsn, "export", *args],
+    return subprocess.run([sys.executable, "-m", "newsmon", "--database-url", dsn, "export", *args],
                           capture_output=True, text=True, timeout=timeout, cwd=ROOT)
 
 

@@ -20,7 +20,7 @@ from newsmon.htmlreport import collect_report_data, render_report
 from newsmon.pipeline import ingest_once
 
 ROOT = Path(__file__).resolve().parents[1]
-CLI = [sys.executable, "-m", "newsmon.htmlreport", "--database-url"]
+CLI = [sys.executable, "-m", "newsmon", "--database-url"]
 VOID = {"meta", "br", "img", "input", "link", "hr"}
 
 

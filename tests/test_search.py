@@ -236,7 +236,7 @@ def test_register_adds_the_search_subcommand() -> None:
         parser.parse_args(["search", "x", "--since", "last tuesday"])
 
 
-def _run(db: str, *args: str, module: str = "newsmon.search") -> subprocess.CompletedProcess[str]:
+def _run(db: str, *args: str, module: str = "newsmon") -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSMON_")}
     return subprocess.run([sys.executable, "-m", module, "--database-url", db, "search", *args],
                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)

@@ -268,28 +268,3 @@ def register(subparsers: Any) -> None:
     p.add_argument("--output", "-o", help="output file (default: stdout)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_export)
-
-
-def run(register_fn: Any, argv: Sequence[str] | None = None) -> int:
-    """A ``newsmon``-like entry point with only the subcommand of ``register_fn`` (errors as in cli.main)."""
-    parser = argparse.ArgumentParser(prog="newsmon")
-    parser.add_argument("--database-url", help="overrides NEWSMON_DATABASE_URL")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    register_fn(sub)
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except NewsmonError as exc:
-        print(f"newsmon: error: {exc}", file=sys.stderr)
-        return 2
-    except psycopg2.Error as exc:
-        print(f"newsmon: database error: {str(exc).strip()}", file=sys.stderr)
-        return 3
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return run(register, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -15,8 +15,6 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from newsmon.errors import NewsmonError
-
 WINDOW_DAYS = 30
 PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
            "#9c755f", "#bab0ac"]
@@ -34,6 +32,7 @@ def _rows(cur: Any) -> list[dict[str, Any]]:
 def collect_report_data(dsn: str, day: date | None = None, topic: str | None = None) -> dict[str, Any]:
     """Everything the report shows, for ``day`` (default: today, UTC), from the database."""
     from newsmon.db import connect
+    from newsmon.reports import check_topic
 
     day = day or datetime.now(UTC).date()
     start = day - timedelta(days=WINDOW_DAYS - 1)
@@ -44,11 +43,7 @@ def collect_report_data(dsn: str, day: date | None = None, topic: str | None = N
         with conn.cursor() as cur:
             cur.execute("SET TIME ZONE 'UTC'")
             if topic:
-                cur.execute("SELECT DISTINCT topic FROM article_topics ORDER BY 1")
-                known = [row[0] for row in cur.fetchall()]
-                if topic not in known:
-                    raise NewsmonError(f"unknown topic {topic!r}; articles are scored for: "
-                                       f"{', '.join(known) or 'none yet (no article tagged)'}")
+                check_topic(cur, topic)
             cur.execute(f"""SELECT s.first_seen_at::date AS day, COALESCE(r.language, 'und') AS language,
                                    count(*) AS stories
                             FROM stories s LEFT JOIN articles r ON r.id = s.representative_article_id
@@ -269,13 +264,3 @@ def register(subparsers: Any) -> None:
     p.add_argument("--topic", help="only stories matching this topic")
     p.add_argument("--output", "-o", help="HTML file to write (default: stdout)")
     p.set_defaults(func=cmd_report)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    from newsmon.export import run
-
-    return run(register, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

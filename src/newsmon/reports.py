@@ -112,11 +112,7 @@ def print_stories(dsn: str, since: datetime | None = None, limit: int = 50, min_
     try:
         with conn.cursor() as cur:
             if topic:
-                cur.execute("SELECT DISTINCT topic FROM article_topics ORDER BY 1")
-                known = [row[0] for row in cur.fetchall()]
-                if topic not in known:
-                    raise NewsmonError(f"unknown topic {topic!r}; articles are scored for: "
-                                       f"{', '.join(known) or 'none yet (no article tagged)'}")
+                check_topic(cur, topic)
             cur.execute("""SELECT story_id, to_char(first_seen_at, 'YYYY-MM-DD HH24:MI'), article_count,
                                   feed_items, source_count, array_to_string(languages, ','), title
                            FROM story_overview
@@ -157,3 +153,12 @@ def print_alerts(dsn: str, limit: int = 50) -> int:
     print(format_table(["id", "rule", "mode", "created", "score", "channel", "status", "tries", "error",
                         "title"], rows))
     return len(rows)
+
+
+def check_topic(cur: Any, topic: str) -> None:
+    """Raise a clear error when no article was ever scored for ``topic``."""
+    cur.execute("SELECT DISTINCT topic FROM article_topics ORDER BY 1")
+    known = [row[0] for row in cur.fetchall()]
+    if topic not in known:
+        raise NewsmonError(f"unknown topic {topic!r}; articles are scored for: "
+                           f"{', '.join(known) or 'none yet (no article tagged)'}")

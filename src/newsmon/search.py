@@ -172,22 +172,3 @@ def register(subparsers: Any) -> None:
     p.add_argument("--source", help="only articles from this source (its name)")
     p.add_argument("--limit", type=int, default=20, help="how many hits (default 20)")
     p.set_defaults(func=cmd_search)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m newsmon.search [--database-url URL] search QUERY …`` (until cli.py wires it)."""
-    import sys
-
-    parser = argparse.ArgumentParser(prog="newsmon")
-    parser.add_argument("--database-url", help="overrides NEWSMON_DATABASE_URL")
-    register(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except NewsmonError as exc:
-        print(f"newsmon: error: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
