@@ -48,17 +48,23 @@ def news_alerts() -> None:
 
     @task
     def deliver(made: int) -> dict:
+        from newsmon_notifier import channel_env
+
         from newsmon.alerts import load_alert_config
         from newsmon.outbox import deliver_due
 
-        return deliver_due(settings(), load_alert_config())
+        config = load_alert_config()
+        return deliver_due(settings(), config, env=channel_env(config))
 
     @task
     def notify_ops(delivered: dict) -> list[str]:
+        from newsmon_notifier import channel_env
+
         from newsmon.alerts import load_alert_config
         from newsmon.outbox import notify_ops_changes
 
-        return notify_ops_changes(settings(), load_alert_config())
+        config = load_alert_config()
+        return notify_ops_changes(settings(), config, channel_env(config))
 
     notify_ops(deliver(digests(enqueue())))
 

@@ -43,12 +43,16 @@ def news_maintenance() -> None:
 
     @task
     def health_summary(vacuumed: list[str]) -> dict:
+        from newsmon_notifier import channel_env
+
         from newsmon.alerts import load_alert_config
         from newsmon.maintenance import health_summary as summary
         from newsmon.outbox import send_ops
 
+        config = load_alert_config()
         title, body, counts = summary(settings())
-        for error in send_ops(load_alert_config(), title, body, {"kind": "feed_health", "counts": counts}):
+        for error in send_ops(config, title, body, {"kind": "feed_health", "counts": counts},
+                              channel_env(config)):
             print(f"feed-health summary not delivered: {error}")  # an unset ops channel is not a failure
         return counts
 

@@ -15,6 +15,28 @@ from airflow.sdk import BaseNotifier
 log = logging.getLogger(__name__)
 
 
+def channel_env(config: Any) -> dict[str, str]:
+    """The environment for newsmon's channels, completed from Airflow Connections: an Apprise
+    channel whose variable is unset takes its URL from the Connection
+    ``newsmon_channel_<name>`` (the ``url`` of its extra, else the connection URI)."""
+    import os
+
+    from airflow.sdk import Connection
+
+    env = dict(os.environ)
+    for channel in config.channels.values():
+        if channel.kind != "apprise" or not channel.env or env.get(channel.env):
+            continue
+        try:
+            conn = Connection.get(f"newsmon_channel_{channel.name}")
+        except Exception:  # not defined (the exception type moved across Airflow versions)
+            continue
+        url = (conn.extra_dejson or {}).get("url") or conn.get_uri()
+        if url:
+            env[channel.env] = url
+    return env
+
+
 class NewsmonOpsNotifier(BaseNotifier):
     """Send "DAG/task failed" with the run, task, try and error to the ops channels."""
 
@@ -56,7 +78,8 @@ class NewsmonOpsNotifier(BaseNotifier):
         payload = {"dag_id": getattr(dag, "dag_id", None), "task_id": task, "run_id": context.get("run_id"),
                    "error": str(exception)[:1000] if exception else None}
         try:
-            errors = send_ops(load_alert_config(), title, "\n".join(lines), payload)
+            config = load_alert_config()
+            errors = send_ops(config, title, "\n".join(lines), payload, channel_env(config))
         except Exception as exc:  # a notifier must never turn a failure into a crash loop
             log.error("ops notification not sent: %s", exc)
             return

@@ -94,16 +94,25 @@ def test_failure_notifier_fires_in_a_dag_test_run(dagbag, tmp_path: Path,
     upstream Jinja bug under dag.test()) writes to the ops channel with the error."""
     import json
 
+    from tests.webhook import WebhookReceiver
+
     log = tmp_path / "ops.jsonl"
     config = tmp_path / "alerts.yml"
-    config.write_text(f"channels:\n  - name: opsfile\n    kind: file\n    target: {log}\nrules: []\n")
+    config.write_text(f"channels:\n  - name: opsfile\n    kind: file\n    target: {log}\n"
+                      "  - name: opshook\n    kind: apprise\nrules: []\n")
     monkeypatch.setenv("NEWSMON_ALERTS_FILE", str(config))
-    monkeypatch.setenv("NEWSMON_OPS_CHANNELS", "opsfile")
+    monkeypatch.setenv("NEWSMON_OPS_CHANNELS", "opsfile,opshook")
+    monkeypatch.delenv("NEWSMON_CHANNEL_OPSHOOK", raising=False)
     monkeypatch.setenv("NEWSMON_DATABASE_URL", "postgresql://newsmon@127.0.0.1:1/unreachable")
-    run = dagbag.get_dag("news_alerts").test()
+    with WebhookReceiver() as hook:  # the webhook's URL comes from an Airflow Connection
+        monkeypatch.setenv("AIRFLOW_CONN_NEWSMON_CHANNEL_OPSHOOK", json.dumps(
+            {"conn_type": "generic", "extra": {"url": hook.apprise_url()}}))
+        run = dagbag.get_dag("news_alerts").test()
+        hook_titles = [r.body.get("title") for r in hook.requests if r.body]
     assert "failed" in str(run.state).lower()
     messages = [json.loads(line) for line in log.read_text().splitlines()]
     titles = [m["title"] for m in messages]
     assert "newsmon: news_alerts.enqueue failed" in titles, titles
     assert "newsmon: news_alerts run failed" in titles, titles
     assert any("cannot connect to the news database" in m["body"] for m in messages)
+    assert "newsmon: news_alerts.enqueue failed" in hook_titles, hook_titles
