@@ -11,7 +11,7 @@ from psycopg2 import errors, sql
 ANALYST_TABLES = ["articles", "stories", "sources", "feed_entries", "article_versions", "entities",
                   "entity_aliases", "article_entities", "article_keywords", "article_topics", "pipeline_runs"]
 ANALYST_VIEWS = ["story_overview", "story_members", "duplicates_per_source", "feed_health", "topic_articles",
-                 "entity_mentions_daily", "entity_cooccurrence", "alert_status"]
+                 "entity_mentions_daily", "entity_cooccurrence", "alert_status", "pipeline_run_trends"]
 NOT_GRANTED = ["alerts", "alert_digests", "alert_deliveries", "ops_notifications", "host_robots",
                "schema_migrations", "article_fingerprints", "article_bands"]
 
