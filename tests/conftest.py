@@ -54,9 +54,8 @@ def database_url(pg_server: str) -> Iterator[str]:
     drop_database(pg_server, name)
 
 
-@pytest.fixture
-def db(database_url: str) -> str:
-    """The session database, emptied before the test (schema kept)."""
+def empty_database(database_url: str) -> None:
+    """Truncate every table but schema_migrations (the schema stays)."""
     import psycopg2
 
     conn = psycopg2.connect(database_url)
@@ -69,6 +68,29 @@ def db(database_url: str) -> str:
                 cur.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
     finally:
         conn.close()
+
+
+@pytest.fixture
+def db(database_url: str) -> str:
+    """The session database, emptied before the test (schema kept)."""
+    empty_database(database_url)
+    return database_url
+
+
+@pytest.fixture(scope="module")
+def samples_db(database_url: str, sample_site) -> str:
+    """The session database emptied, then the bundled sample site ingested and tagged, once per
+    test module (the tests of a module read it and may add to it)."""
+    from newsmon.config import Settings
+    from newsmon.pipeline import ingest_once
+
+    empty_database(database_url)
+    os.environ["NEWSMON_SAMPLES_URL"] = sample_site.base_url
+    try:
+        ingest_once(Settings(database_url=database_url, feeds_file=str(ROOT / "samples" / "feeds.yml"),
+                             host_min_interval=0), force=True)
+    finally:
+        del os.environ["NEWSMON_SAMPLES_URL"]
     return database_url
 
 

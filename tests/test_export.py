@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -15,29 +14,11 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from newsmon.config import Settings
 from newsmon.errors import NewsmonError
 from newsmon.export import build_query, csv_value, export, stream_rows
-from newsmon.pipeline import ingest_once
 from newsmon.timeparse import parse_since
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def samples_db(database_url: str, sample_site) -> str:
-    """The sample site ingested and tagged."""
-    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
-        cur.execute("TRUNCATE sources, feed_entries, articles, pipeline_runs, stories, alerts, "
-                    "alert_digests, ops_notifications RESTART IDENTITY CASCADE")
-    os.environ["NEWSMON_SAMPLES_URL"] = sample_site.base_url
-    try:
-        settings = Settings(database_url=database_url, feeds_file=str(ROOT / "samples" / "feeds.yml"),
-                            host_min_interval=0)
-        ingest_once(settings, force=True)
-    finally:
-        del os.environ["NEWSMON_SAMPLES_URL"]
-    return database_url
 
 
 def _direct(dsn: str, query: str, params: tuple = ()) -> tuple[list[str], list[tuple]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import os
 import re
 import subprocess
 import sys
@@ -14,29 +13,12 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from newsmon.config import Settings
 from newsmon.errors import NewsmonError
 from newsmon.htmlreport import collect_report_data, render_report
-from newsmon.pipeline import ingest_once
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "newsmon", "--database-url"]
 VOID = {"meta", "br", "img", "input", "link", "hr"}
-
-
-@pytest.fixture(scope="module")
-def samples_db(database_url: str, sample_site) -> str:
-    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
-        cur.execute("TRUNCATE sources, feed_entries, articles, pipeline_runs, stories, alerts, "
-                    "alert_digests, ops_notifications RESTART IDENTITY CASCADE")
-    os.environ["NEWSMON_SAMPLES_URL"] = sample_site.base_url
-    try:
-        settings = Settings(database_url=database_url, feeds_file=str(ROOT / "samples" / "feeds.yml"),
-                            host_min_interval=0)
-        ingest_once(settings, force=True)
-    finally:
-        del os.environ["NEWSMON_SAMPLES_URL"]
-    return database_url
 
 
 class _Checker(HTMLParser):

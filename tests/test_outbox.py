@@ -18,30 +18,12 @@ from newsmon.config import Settings
 from newsmon.db import transaction
 from newsmon.deduplication import content_hash
 from newsmon.outbox import MAX_ATTEMPTS, build_digests, deliver_due, enqueue_alerts, notify_ops_changes
-from newsmon.pipeline import ingest_once, tag_articles
+from newsmon.pipeline import tag_articles
 from newsmon.store import ArticleCandidate, load_articles
 from newsmon.stories import fingerprint
 from tests.webhook import WebhookReceiver
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def samples_db(database_url: str, sample_site) -> str:
-    """The sample site ingested and tagged (NATO–Russia stories to alert on)."""
-    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
-        cur.execute("TRUNCATE sources, feed_entries, articles, pipeline_runs, stories, alerts, "
-                    "alert_digests, ops_notifications RESTART IDENTITY CASCADE")
-    import os
-
-    os.environ["NEWSMON_SAMPLES_URL"] = sample_site.base_url
-    try:
-        settings = Settings(database_url=database_url, feeds_file=str(ROOT / "samples" / "feeds.yml"),
-                            host_min_interval=0)
-        ingest_once(settings, force=True)
-    finally:
-        del os.environ["NEWSMON_SAMPLES_URL"]
-    return database_url
 
 
 @pytest.fixture
