@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import os
 
-import pendulum
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag, task
-from newsmon_airflow import DEFAULT_ARGS, articles_asset, failure_notifier, settings
+from newsmon_airflow import articles_asset, dag_defaults, settings
 
 
 @dag(
@@ -23,11 +22,7 @@ from newsmon_airflow import DEFAULT_ARGS, articles_asset, failure_notifier, sett
         timetable=CronTriggerTimetable(os.environ.get("NEWSMON_DIGEST_SCHEDULE") or "0 7 * * *",
                                        timezone="UTC"),
         assets=articles_asset()),
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    default_args={**DEFAULT_ARGS, "on_failure_callback": failure_notifier()},
-    on_failure_callback=failure_notifier("dag"),
+    **dag_defaults(),
     tags=["newsmon", "alerts"],
     doc_md=__doc__,
 )

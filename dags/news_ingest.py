@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import os
 
-import pendulum
 from airflow.sdk import Param, TriggerRule, dag, get_current_context, task
-from newsmon_airflow import DEFAULT_ARGS, articles_asset, env_int, failure_notifier, fetch_pool, settings
+from newsmon_airflow import articles_asset, dag_defaults, env_int, fetch_pool, settings
 
 ARTICLES_ASSET = articles_asset()
 
@@ -24,11 +23,7 @@ ARTICLES_ASSET = articles_asset()
 @dag(
     dag_id="news_ingest",
     schedule=os.environ.get("NEWSMON_INGEST_SCHEDULE") or "@hourly",
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    default_args={**DEFAULT_ARGS, "on_failure_callback": failure_notifier()},
-    on_failure_callback=failure_notifier("dag"),
+    **dag_defaults(),
     tags=["newsmon", "ingest"],
     doc_md=__doc__,
     params={"force_poll": Param(False, type="boolean",

@@ -11,19 +11,14 @@ from __future__ import annotations
 
 import os
 
-import pendulum
 from airflow.sdk import dag, task
-from newsmon_airflow import DEFAULT_ARGS, failure_notifier, settings
+from newsmon_airflow import dag_defaults, settings
 
 
 @dag(
     dag_id="news_maintenance",
     schedule=os.environ.get("NEWSMON_MAINTENANCE_SCHEDULE") or "30 3 * * *",
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    default_args={**DEFAULT_ARGS, "on_failure_callback": failure_notifier()},
-    on_failure_callback=failure_notifier("dag"),
+    **dag_defaults(),
     tags=["newsmon", "maintenance"],
     doc_md=__doc__,
 )

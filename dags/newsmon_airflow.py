@@ -80,3 +80,17 @@ def failure_notifier(level: str = "task") -> Any:
     from newsmon_notifier import NewsmonOpsNotifier
 
     return NewsmonOpsNotifier(level=level)
+
+
+def dag_defaults() -> dict[str, Any]:
+    """What every newsmon DAG shares: no catchup, one active run, retries, the ops notifier on
+    task and DAG failure."""
+    import pendulum
+
+    return {
+        "start_date": pendulum.datetime(2026, 1, 1, tz="UTC"),
+        "catchup": False,
+        "max_active_runs": 1,
+        "default_args": {**DEFAULT_ARGS, "on_failure_callback": failure_notifier()},
+        "on_failure_callback": failure_notifier("dag"),
+    }
