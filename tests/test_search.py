@@ -16,7 +16,7 @@ import pytest
 from newsmon.db import transaction
 from newsmon.deduplication import content_hash
 from newsmon.errors import NewsmonError
-from newsmon.search import SearchError, build_query, register, search
+from newsmon.search import SearchError, SearchResults, build_query, register, search, summary_line
 from newsmon.store import ArticleCandidate, load_articles
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,8 +105,8 @@ def corpus(db: str) -> dict[str, int]:
     return ids
 
 
-def _ids(hits) -> list[int]:
-    return [h.article_id for h in hits]
+def _ids(result: SearchResults) -> list[int]:
+    return [h.article_id for h in result.hits]
 
 
 def test_french_accents_are_folded(db: str, corpus: dict[str, int]) -> None:
@@ -137,7 +137,7 @@ def test_web_syntax_phrase_or_and_exclusion(db: str, corpus: dict[str, int]) -> 
 def test_language_filter(db: str, corpus: dict[str, int]) -> None:
     assert _ids(search(db, "sanctions", language="fr")) == []
     hits = search(db, "Reedereien", language="de")
-    assert _ids(hits) == [corpus["de_sanktion"]] and hits[0].language == "de"
+    assert _ids(hits) == [corpus["de_sanktion"]] and hits.hits[0].language == "de"
     assert _ids(search(db, "Reedereien", language="en")) == []
 
 
@@ -155,31 +155,33 @@ def test_topic_source_and_since_filters(db: str, corpus: dict[str, int]) -> None
 
 
 def test_title_hit_outranks_body_only_hit(db: str, corpus: dict[str, int]) -> None:
-    hits = search(db, "drones")
-    assert _ids(hits) == [corpus["en_title_drone"], corpus["en_body_drone"]]
+    result = search(db, "drones")
+    hits = result.hits
+    assert _ids(result) == [corpus["en_title_drone"], corpus["en_body_drone"]]
     assert hits[0].rank > hits[1].rank > 0
 
 
 def test_hit_fields_and_snippet(db: str, corpus: dict[str, int]) -> None:
-    (hit,) = search(db, "farmer")
+    (hit,) = search(db, "farmer").hits
     assert hit.article_id == corpus["en_body_drone"]
     assert hit.source == "Daily Imaginary" and hit.language == "en"
     assert hit.url == "https://news.example/en_body_drone"
     assert hit.title == "Weekly roundup of regional news"
     assert hit.published is not None and hit.story_id is not None
     assert "**farmer**" in hit.snippet
-    (hit,) = search(db, "securite")
+    (hit,) = search(db, "securite").hits
     assert "**sécurité**" in hit.snippet
 
 
 def test_limit(db: str, corpus: dict[str, int]) -> None:
-    assert len(search(db, "the OR said OR ceasefire OR drones", limit=2)) == 2
+    result = search(db, "the OR said OR ceasefire OR drones", limit=2)
+    assert len(result.hits) == 2 and result.matches > 2 and not result.windowed
     with pytest.raises(SearchError):
         search(db, "drones", limit=0)
 
 
 def test_retracted_articles_are_hidden(db: str, corpus: dict[str, int]) -> None:
-    assert search(db, "submarine") == []
+    assert search(db, "submarine").hits == []
     with psycopg2.connect(db) as conn, conn.cursor() as cur:
         cur.execute("UPDATE articles SET retracted_at = NULL WHERE id = %s", (corpus["retracted"],))
     conn.close()
@@ -188,7 +190,7 @@ def test_retracted_articles_are_hidden(db: str, corpus: dict[str, int]) -> None:
 
 def test_trigger_keeps_vector_current(db: str, corpus: dict[str, int]) -> None:
     article = corpus["en_tanker"]
-    assert search(db, "icebreaker") == []
+    assert search(db, "icebreaker").hits == []
     with psycopg2.connect(db) as conn, conn.cursor() as cur:
         cur.execute("UPDATE articles SET text = 'An icebreaker freed the stranded vessel.' WHERE id = %s",
                     (article,))
@@ -198,8 +200,9 @@ def test_trigger_keeps_vector_current(db: str, corpus: dict[str, int]) -> None:
     assert _ids(search(db, "tanker", language="en")) == [article]  # the title is still indexed
     with psycopg2.connect(db) as conn, conn.cursor() as cur:  # a language change re-stems
         cur.execute("UPDATE articles SET language = 'und' WHERE id = %s", (article,))
-        cur.execute("SELECT search_vector::text FROM articles WHERE id = %s", (article,))
-        assert "'stranded'" in cur.fetchone()[0]
+        cur.execute("SELECT vector::text, config::text FROM article_search WHERE article_id = %s", (article,))
+        vector, config = cur.fetchone()
+        assert "'stranded'" in vector and config == "newsmon_simple"
     conn.close()
 
 
@@ -210,15 +213,66 @@ def test_blank_query_is_a_clear_error(db: str, query: str) -> None:
     assert isinstance(info.value, ValueError)
 
 
-def test_gin_index_serves_queries_with_and_without_language(db: str, corpus: dict[str, int]) -> None:
-    for language in (None, "fr"):
-        sql, params = build_query("sécurité", language=language)
-        with psycopg2.connect(db) as conn, conn.cursor() as cur:
-            cur.execute("SET enable_seqscan = off")
-            cur.execute("EXPLAIN " + sql, params)
-            plan = "\n".join(r[0] for r in cur.fetchall())
-        conn.close()
-        assert "articles_search_idx" in plan, plan
+@pytest.mark.parametrize(("language", "indexes"), [
+    (None, {"article_search_french", "article_search_english", "article_search_german",
+            "article_search_spanish", "article_search_russian", "article_search_simple"}),
+    ("fr", {"article_search_french"}),
+])
+def test_partial_gin_indexes_answer_without_recheck(db: str, corpus: dict[str, int], language: str | None,
+                                                     indexes: set[str]) -> None:
+    """Each configuration's partial index is probed and no candidate's vector is re-read: no
+    ``Filter`` on the vector (that recheck detoasted every match and dominated common terms)."""
+    sql, params = build_query("sécurité", language=language)
+    with psycopg2.connect(db) as conn, conn.cursor() as cur:
+        cur.execute("SET enable_seqscan = off")
+        cur.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(r[0] for r in cur.fetchall())
+    conn.close()
+    used = {name for name in indexes if f"on {name}" in plan}
+    assert used == indexes, plan
+    filters = [line for line in plan.splitlines() if "Filter:" in line and "@@" in line]
+    assert not filters, plan
+
+
+def test_rank_window_ranks_only_the_most_recent_matches(db: str, corpus: dict[str, int]) -> None:
+    # "defence" matches en_air (title and text, 1 day old) and en_scrambled (body, 1 day old);
+    # "ceasefire" matches en_cairo (4 days) and en_doha (5 days): both titles, same rank order.
+    everything = search(db, "ceasefire OR defence", rank_window=0)
+    assert everything.matches == 4 and everything.ranked == 4 and not everything.windowed
+    windowed = search(db, "ceasefire OR defence", rank_window=2)
+    assert windowed.matches == 4 and windowed.ranked == 2 and windowed.windowed
+    assert set(_ids(windowed)) == {corpus["en_air"], corpus["en_scrambled"]}  # the two newest
+    assert set(_ids(everything)) == {corpus["en_air"], corpus["en_scrambled"], corpus["en_cairo"],
+                                     corpus["en_doha"]}
+    assert "4 matching article(s)" in summary_line(windowed) and "2 most recent" in summary_line(windowed)
+    assert "most recent" not in summary_line(everything)
+    assert search(db, "ceasefire", rank_window=None).ranked == 2
+    with pytest.raises(SearchError, match="rank window"):
+        search(db, "ceasefire", rank_window=-1)
+
+
+def test_retraction_and_deletion_leave_the_search_table(db: str, corpus: dict[str, int]) -> None:
+    with psycopg2.connect(db) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM article_search WHERE article_id = %s", (corpus["retracted"],))
+        assert cur.fetchone()[0] == 0
+        cur.execute("SELECT count(*) FROM article_search")
+        assert cur.fetchone()[0] == len(ARTICLES) - 1
+        cur.execute("DELETE FROM article_topics WHERE article_id = %s", (corpus["en_tanker"],))
+        cur.execute("DELETE FROM articles WHERE id = %s", (corpus["en_tanker"],))
+        cur.execute("SELECT count(*) FROM article_search WHERE article_id = %s", (corpus["en_tanker"],))
+        assert cur.fetchone()[0] == 0
+    conn.close()
+
+
+def test_source_and_date_changes_follow_into_the_search_table(db: str, corpus: dict[str, int]) -> None:
+    article = corpus["en_cairo"]
+    with psycopg2.connect(db) as conn, conn.cursor() as cur:
+        cur.execute("UPDATE articles SET published_at = %s, source_id = (SELECT id FROM sources "
+                    "WHERE name = 'Daily Imaginary') WHERE id = %s", (NOW - timedelta(days=40), article))
+    conn.close()
+    assert _ids(search(db, "ceasefire", source="Evening Invented")) == []
+    assert _ids(search(db, "ceasefire", source="Daily Imaginary")) == [corpus["en_doha"], article]
+    assert _ids(search(db, "ceasefire", since=NOW - timedelta(days=30))) == [corpus["en_doha"]]
 
 
 def test_register_adds_the_search_subcommand() -> None:

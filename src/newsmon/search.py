@@ -1,17 +1,22 @@
 """Full-text search over the stored articles (``newsmon search``).
 
-Each article carries a stored ``search_vector`` (sql/0007_search.sql): title weighted A, text
-weighted B, built in the text-search configuration of the article's own language
-(``newsmon_ts_config``: stemming per language, accents folded). A query is parsed with
-``websearch_to_tsquery``, so analysts can write ``"exact phrase"``, ``a OR b`` and ``-word``.
+Each current, non-retracted article has a row in ``article_search`` (sql/0011): its vector
+(title weighted A, text weighted B) built in the text-search configuration of the article's own
+language (``newsmon_ts_config``: stemming per language, accents folded), next to the few columns
+filters need. A query is parsed with ``websearch_to_tsquery``, so analysts can write
+``"exact phrase"``, ``a OR b`` and ``-word``.
 
-With ``language`` given, the query is parsed in that language's configuration and only
-articles in that language are searched. Without it, every article is matched against the
-query parsed in *its own* configuration. A per-row configuration cannot drive the GIN index,
-so the index is probed with the OR of the query parsed in every configuration (a constant,
-folded at plan time) and each candidate is then rechecked against its own language's query,
-which also gives its rank. Snippets (``ts_headline``, the costly part) are computed in an outer
-query over the top ``limit`` rows only.
+Without ``language``, the query is parsed once per configuration (constants, folded at plan
+time) and each article is matched against the query of *its own* configuration: one partial GIN
+index per configuration answers ``config = X AND vector @@ query_X`` exactly, so no candidate is
+rechecked. With ``language``, only that configuration's index is probed.
+
+Ranking detoasts each candidate's vector, which is what costs on a common term (a third of the
+archive can match). So ``ts_rank`` runs on the ``rank_window`` most recent matches (default
+5,000; ``None`` or 0 ranks every match) and the best ``limit`` of those are returned; the total
+number of matches is always reported. Snippets (``ts_headline``) are cut for the returned rows
+only.
+
 """
 
 from __future__ import annotations
@@ -33,10 +38,11 @@ HIGHLIGHT = "**"
 _HEADLINE_OPTIONS = ('StartSel="**", StopSel="**", MaxWords=30, MinWords=10, MaxFragments=2, '
                      'FragmentDelimiter=" … "')
 _HEADLINE_CHARS = 20_000  # snippets are cut from the beginning of long texts only
+DEFAULT_RANK_WINDOW = 5_000  # most recent matches ranked; measured in benchmarks/bench_search.py
 
 
 class SearchError(NewsmonError, ValueError):
-    """A search request is invalid (blank query, bad limit or language)."""
+    """A search request is invalid (blank query, bad limit, window or language)."""
 
 
 @dataclass(frozen=True)
@@ -54,72 +60,110 @@ class SearchHit:
     url: str
 
 
+@dataclass(frozen=True)
+class SearchResults:
+    """The best ``hits``; ``matches`` articles matched, the ``ranked`` most recent were ranked."""
+
+    hits: list[SearchHit]
+    matches: int
+    ranked: int
+
+    @property
+    def windowed(self) -> bool:
+        """True when some matches were too old to be ranked (see ``rank_window``)."""
+        return self.ranked < self.matches
+
+
 def _as_datetime(value: datetime | date) -> datetime:
     if not isinstance(value, datetime):
         value = datetime.combine(value, time.min)
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _config_query(config: str) -> str:
+    return f"websearch_to_tsquery('{config}'::regconfig, %(q)s)"
+
+
 def build_query(query: str, *, language: str | None = None, since: datetime | date | None = None,
-                topic: str | None = None, source: str | None = None,
-                limit: int = 20) -> tuple[str, dict[str, Any]]:
-    """The SQL and parameters of a search (exposed for EXPLAIN in tests and benchmarks)."""
+                topic: str | None = None, source: str | None = None, limit: int = 20,
+                rank_window: int | None = DEFAULT_RANK_WINDOW) -> tuple[str, dict[str, Any]]:
+    """The SQL and parameters of a search (exposed for EXPLAIN in tests and benchmarks).
+
+    Rows: article id, story id, seen at, source, language, rank, title, snippet, url, and the
+    number of matches (the same on every row).
+    """
     if query is None or not query.strip():
         raise SearchError("the search query is empty: give one or more words, \"a phrase\", a OR b, -word")
     if limit < 1:
         raise SearchError(f"limit must be at least 1, got {limit}")
+    if rank_window is not None and rank_window < 0:
+        raise SearchError(f"rank window must be 0 (rank every match) or more, got {rank_window}")
     if language is not None and not re.fullmatch(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]+)?", language):
         raise SearchError(f"language must be an ISO 639-1 code like fr or en, got {language!r}")
-    params: dict[str, Any] = {"q": query.strip(), "limit": limit}
-    where = ["a.retracted_at IS NULL"]
-    cfg = "newsmon_ts_config(%(lang)s)" if language is not None else "newsmon_ts_config(a.language)"
-    row_query = f"websearch_to_tsquery({cfg}, %(q)s)"
+    params: dict[str, Any] = {"q": query.strip(), "limit": limit,
+                              "window": rank_window if rank_window else None}
+    where: list[str] = []
     if language is not None:
         params["lang"] = language.lower()
-        where += [f"a.search_vector @@ {row_query}", "lower(a.language) = %(lang)s"]
+        # newsmon_ts_config() of a literal folds to a constant: the matching partial index is used.
+        where += ["s.config = newsmon_ts_config(%(lang)s)",
+                  "s.vector @@ websearch_to_tsquery(newsmon_ts_config(%(lang)s), %(q)s)",
+                  "lower(s.language) = %(lang)s"]
+        rank_query = "websearch_to_tsquery(newsmon_ts_config(%(lang)s), %(q)s)"
     else:
-        any_query = " || ".join(f"websearch_to_tsquery('{name}'::regconfig, %(q)s)" for name in TS_CONFIGS)
-        where += [f"a.search_vector @@ ({any_query})", f"a.search_vector @@ {row_query}"]
+        where.append("(" + "\n               OR ".join(
+            f"(s.config = '{c}'::regconfig AND s.vector @@ {_config_query(c)})" for c in TS_CONFIGS) + ")")
+        rank_query = ("CASE s.config " + " ".join(f"WHEN '{c}'::regconfig THEN {_config_query(c)}"
+                                                   for c in TS_CONFIGS) + " END")
     if since is not None:
         params["since"] = _as_datetime(since)
-        where.append("COALESCE(a.published_at, a.created_at) >= %(since)s")
+        where.append("s.seen_at >= %(since)s")
     if topic is not None:
         params["topic"] = topic
-        where.append("EXISTS (SELECT 1 FROM article_topics t "
-                     "WHERE t.article_id = a.id AND t.topic = %(topic)s AND t.matched)")
+        where.append("s.article_id IN (SELECT article_id FROM article_topics "
+                     "WHERE topic = %(topic)s AND matched)")
     if source is not None:
         params["source"] = source
-        where.append("a.source_id IN (SELECT id FROM sources WHERE name = %(source)s)")
+        where.append("s.source_id IN (SELECT id FROM sources WHERE name = %(source)s)")
     sql = f"""
-        WITH top AS MATERIALIZED (
-            SELECT a.id, ts_rank(a.search_vector, {row_query}, 1) AS rank,
-                   COALESCE(a.published_at, a.created_at) AS seen_at
-            FROM articles a
+        WITH matches AS MATERIALIZED (
+            SELECT s.article_id, s.seen_at
+            FROM article_search s
             WHERE {" AND ".join(where)}
-            ORDER BY rank DESC, seen_at DESC, a.id DESC
+        ), recent AS (
+            SELECT article_id, seen_at FROM matches
+            ORDER BY seen_at DESC, article_id DESC
+            LIMIT %(window)s
+        ), top AS MATERIALIZED (
+            SELECT r.article_id, r.seen_at, s.config, ts_rank(s.vector, {rank_query}, 1) AS rank
+            FROM recent r JOIN article_search s ON s.article_id = r.article_id
+            ORDER BY rank DESC, r.seen_at DESC, r.article_id DESC
             LIMIT %(limit)s
         )
-        SELECT a.id, a.story_id, top.seen_at, s.name, a.language, top.rank, a.title,
-               ts_headline({cfg}, left(a.text, {_HEADLINE_CHARS}), {row_query}, '{_HEADLINE_OPTIONS}'),
-               a.url
+        SELECT a.id, a.story_id, top.seen_at, src.name, a.language, top.rank, a.title,
+               ts_headline(top.config, left(a.text, {_HEADLINE_CHARS}),
+                           {rank_query.replace("s.config", "top.config")}, '{_HEADLINE_OPTIONS}'),
+               a.url, (SELECT count(*) FROM matches)
         FROM top
-        JOIN articles a ON a.id = top.id
-        LEFT JOIN sources s ON s.id = a.source_id
+        JOIN articles a ON a.id = top.article_id
+        LEFT JOIN sources src ON src.id = a.source_id
         ORDER BY top.rank DESC, top.seen_at DESC, a.id DESC"""
     return sql, params
 
 
 def search(dsn: str, query: str, *, language: str | None = None, since: datetime | date | None = None,
-           topic: str | None = None, source: str | None = None, limit: int = 20) -> list[SearchHit]:
+           topic: str | None = None, source: str | None = None, limit: int = 20,
+           rank_window: int | None = DEFAULT_RANK_WINDOW) -> SearchResults:
     """Ranked articles matching ``query`` (web search syntax), best first.
 
-    Only the latest version of each article is searched (the ``articles`` table; older
-    versions live in ``article_versions``) and retracted articles never appear. ``since``
-    applies to the publication time, else the time the article was stored; ``topic`` keeps
-    articles matched to that topic; ``source`` is a source name.
+    Only the latest version of each article is searched (older versions live in
+    ``article_versions``) and retracted articles never appear. ``since`` applies to the
+    publication time, else the time the article was stored; ``topic`` keeps articles matched to
+    that topic; ``source`` is a source name. ``rank_window`` bounds ranking to the most recent
+    matches (``None`` or 0: rank all).
     """
     sql, params = build_query(query, language=language, since=since, topic=topic, source=source,
-                              limit=limit)
+                              limit=limit, rank_window=rank_window)
     conn = connect(dsn, application_name="newsmon-search")
     try:
         with conn, conn.cursor() as cur:
@@ -127,9 +171,12 @@ def search(dsn: str, query: str, *, language: str | None = None, since: datetime
             rows = cur.fetchall()
     finally:
         conn.close()
-    return [SearchHit(article_id=r[0], story_id=r[1], published=r[2], source=r[3], language=r[4],
+    hits = [SearchHit(article_id=r[0], story_id=r[1], published=r[2], source=r[3], language=r[4],
                       rank=float(r[5]), title=r[6], snippet=" ".join((r[7] or "").split()), url=r[8])
             for r in rows]
+    matches = int(rows[0][9]) if rows else 0
+    ranked = min(matches, rank_window) if rank_window else matches
+    return SearchResults(hits=hits, matches=matches, ranked=ranked)
 
 
 # -- command line -------------------------------------------------------------------------------
@@ -150,13 +197,25 @@ def cmd_search(args: argparse.Namespace) -> int:
     from newsmon.config import Settings
 
     settings = Settings.from_env(database_url=getattr(args, "database_url", None))
-    hits = search(settings.database_url, args.query, language=args.lang, since=args.since,
-                  topic=args.topic, source=args.source, limit=args.limit)
-    if not hits:
+    result = search(settings.database_url, args.query, language=args.lang, since=args.since,
+                    topic=args.topic, source=args.source, limit=args.limit,
+                    rank_window=args.rank_window)
+    if not result.hits:
         print(f"no article matches {args.query!r}")
         return 0
-    print(format_hits(hits))
+    print(format_hits(result.hits))
+    print()
+    print(summary_line(result))
     return 0
+
+
+def summary_line(result: SearchResults) -> str:
+    """What was matched and what was ranked, e.g. for a common term over a large archive."""
+    line = f"{result.matches:,} matching article(s); showing the best {len(result.hits)}"
+    if result.windowed:
+        line += (f" of the {result.ranked:,} most recent (older matches were not ranked: "
+                 "narrow the query, add --since, or pass --rank-window 0 to rank them all)")
+    return line
 
 
 def register(subparsers: Any) -> None:
@@ -171,4 +230,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--topic", help="only articles matching this topic")
     p.add_argument("--source", help="only articles from this source (its name)")
     p.add_argument("--limit", type=int, default=20, help="how many hits (default 20)")
+    p.add_argument("--rank-window", type=int, default=DEFAULT_RANK_WINDOW, metavar="N",
+                   help=f"rank only the N most recent matches (default {DEFAULT_RANK_WINDOW:,}; "
+                        "0 ranks every match, slower on common terms)")
     p.set_defaults(func=cmd_search)
