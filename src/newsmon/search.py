@@ -127,16 +127,16 @@ def build_query(query: str, *, language: str | None = None, since: datetime | da
         where.append("s.source_id IN (SELECT id FROM sources WHERE name = %(source)s)")
     sql = f"""
         WITH matches AS MATERIALIZED (
-            SELECT s.article_id, s.seen_at
+            SELECT s.ctid AS row, s.article_id, s.seen_at
             FROM article_search s
             WHERE {" AND ".join(where)}
         ), recent AS (
-            SELECT article_id, seen_at FROM matches
+            SELECT row, article_id, seen_at FROM matches
             ORDER BY seen_at DESC, article_id DESC
             LIMIT %(window)s
         ), top AS MATERIALIZED (
             SELECT r.article_id, r.seen_at, s.config, ts_rank(s.vector, {rank_query}, 1) AS rank
-            FROM recent r JOIN article_search s ON s.article_id = r.article_id
+            FROM recent r JOIN article_search s ON s.ctid = r.row
             ORDER BY rank DESC, r.seen_at DESC, r.article_id DESC
             LIMIT %(limit)s
         )
