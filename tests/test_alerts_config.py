@@ -56,6 +56,7 @@ rules:
     channels: [team.slack]
     mode: digest
     digest_cron: "0  7 * * mon-fri"
+    attach_report: true
 """
 
 
@@ -74,7 +75,8 @@ def test_valid_file_loads(tmp_path: Path) -> None:
                  quiet_hours=QuietHours(datetime.time(22, 30), datetime.time(7, 0), "Europe/Paris")),
             Rule(name="digest", topic="nato_russia", min_score=0.7, languages=("fr", "en"),
                  sources=("le-monde",), tags=("france",), required_entities=("NATO", "Russia"),
-                 channels=("team.slack",), mode="digest", digest_cron="0 7 * * mon-fri"),
+                 channels=("team.slack",), mode="digest", digest_cron="0 7 * * mon-fri",
+                 attach_report=True),
         ),
         channels={
             "demo_file": ChannelConfig("demo_file", "file", ".local/alerts/test.jsonl", None),
@@ -101,7 +103,8 @@ def test_shipped_file_is_valid() -> None:
                                                   channels=("demo_file",))
     assert rules["nato_russia_digest"] == Rule("nato_russia_digest", "nato_russia", 0.5,
                                                languages=("fr", "en"), channels=("demo_file",),
-                                               mode="digest", digest_cron="0 7 * * *")
+                                               mode="digest", digest_cron="0 7 * * *",
+                                               attach_report=True)
 
 
 def _rule(**fields: str) -> str:
@@ -138,6 +141,11 @@ INVALID: list[tuple[str, str, list[str]]] = [
      ["(rule 'r1')", "field 'digest_cron'"]),
     ("cron on immediate", _CHANNELS + "rules:\n" + _rule(digest_cron="'0 7 * * *'"),
      ["field 'digest_cron'", "only for mode digest"]),
+    ("report on immediate", _CHANNELS + "rules:\n" + _rule(attach_report="true"),
+     ["(rule 'r1')", "field 'attach_report'", "only for mode digest"]),
+    ("report not a boolean", _CHANNELS + "rules:\n"
+     + _rule(mode="digest", digest_cron="'0 7 * * *'", attach_report="'yes'"),
+     ["(rule 'r1')", "field 'attach_report'", "true or false", "'yes'"]),
     ("cron 4 fields", _CHANNELS + "rules:\n" + _rule(mode="digest", digest_cron="'0 7 * *'"),
      ["field 'digest_cron'", "expected 5 fields"]),
     ("cron hour 24", _CHANNELS + "rules:\n" + _rule(mode="digest", digest_cron="'0 24 * * *'"),

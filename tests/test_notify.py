@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from newsmon.alerts import PROJECT_ROOT, ChannelConfig, Message
-from newsmon.notify import Channel, NotifyError, redact_url, resolve_channel, send
+from newsmon.alerts import PROJECT_ROOT, Attachment, ChannelConfig, Message
+from newsmon.notify import Channel, NotifyError, redact_url, resolve_channel, safe_filename, send
 from tests.webhook import WebhookReceiver
 
 MESSAGE = Message(title="[nato_russia] NATO warns Russia", body="NATO warns Russia\nLink: https://news.example/1",
@@ -138,3 +141,53 @@ def test_invalid_apprise_url_is_permanent() -> None:
 def test_redact_url_hides_secrets(url: str, shown: str) -> None:
     """Passwords, tokens in host, path and query are hidden; scheme and real host names stay."""
     assert redact_url(url) == shown
+
+
+HTML = "<!DOCTYPE html><html><body><h1>Rapport — OTAN</h1><svg></svg></body></html>\n".encode()
+WITH_REPORT = Message(title="[nato_russia] digest: 1 story", body="Digest", payload={"kind": "digest"},
+                      attachments=(Attachment("newsmon-report-r-2026-11-24.html", HTML, "text/html"),))
+
+
+def test_file_channel_saves_attachments_next_to_the_target(tmp_path: Path) -> None:
+    """The HTML is saved in <stem>-attachments/ under a name with its hash; the JSON line lists it
+    (path, size, sha256); a resend rewrites the same file; no attachment gives an empty list."""
+    path = tmp_path / "alerts.jsonl"
+    channel = Channel("demo_file", "file", str(path))
+    send(channel, WITH_REPORT)
+    send(channel, WITH_REPORT)
+    send(channel, MESSAGE)
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    digest = hashlib.sha256(HTML).hexdigest()
+    saved = tmp_path / "alerts-attachments" / f"newsmon-report-r-2026-11-24-{digest[:8]}.html"
+    assert lines[0]["attachments"] == lines[1]["attachments"] == [{
+        "filename": "newsmon-report-r-2026-11-24.html", "path": str(saved), "mimetype": "text/html",
+        "size": len(HTML), "sha256": digest}]
+    assert saved.read_bytes() == HTML
+    assert [p.name for p in saved.parent.iterdir()] == [saved.name]
+    assert lines[2]["attachments"] == []
+
+
+def test_apprise_json_webhook_receives_the_attachment(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """json:// carries the attachment base64-encoded with its file name and MIME type; the
+    temporary copy is deleted after the send."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with WebhookReceiver() as hook:
+        send(Channel("ops", "apprise", hook.apprise_url()), WITH_REPORT, timeout=5)
+        [request] = hook.wait_for(1)
+    [attachment] = request.body["attachments"]
+    assert attachment["filename"] == "newsmon-report-r-2026-11-24.html"
+    assert attachment["mimetype"] == "text/html"
+    assert base64.b64decode(attachment["base64"]) == HTML
+    assert request.body["title"] == WITH_REPORT.title
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("name", "safe"), [
+    ("newsmon-report-r-2026-11-24.html", "newsmon-report-r-2026-11-24.html"),
+    ("../../etc/passwd", "passwd"), ("a b/c d.html", "c_d.html"), ("..", "attachment"),
+    ("C:\\dir\\x.html", "x.html"),
+])
+def test_safe_filename(name: str, safe: str) -> None:
+    """Attachment names never carry a directory or odd characters."""
+    assert safe_filename(name) == safe

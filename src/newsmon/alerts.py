@@ -21,6 +21,8 @@ Pure: no I/O beyond reading the YAML file in :func:`load_alert_config`; sending 
         channels: [demo_file]       # at least one channel name
         mode: immediate             # immediate (one message per story) or digest
         digest_cron: "0 7 * * *"    # digest only, required: 5-field cron (minute hour dom month dow)
+        attach_report: true         # digest only, default false: attach the topic's HTML report
+                                    # (``newsmon report``) to each digest, see newsmon.outbox
         quiet_hours: {start: "22:00", end: "07:00", timezone: Europe/Paris}  # optional; may cross
                                     # midnight; immediate alerts falling inside wait for its end
 
@@ -80,6 +82,7 @@ class Rule:
     mode: str = "immediate"
     digest_cron: str | None = None
     quiet_hours: QuietHours | None = None
+    attach_report: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,12 +125,23 @@ class StoryFacts:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message: ``filename`` (no directory), its bytes and MIME type."""
+
+    filename: str
+    content: bytes
+    mimetype: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
 class Message:
-    """A rendered message: plain text ``title`` and ``body``, and a JSON-serializable ``payload``."""
+    """A rendered message: plain text ``title`` and ``body``, a JSON-serializable ``payload`` and
+    optional ``attachments``."""
 
     title: str
     body: str
     payload: dict
+    attachments: tuple[Attachment, ...] = ()
 
 
 # ---------------------------------------------------------------------------- configuration
@@ -304,11 +318,17 @@ def _parse_rule(item: Any, where: str, channels: Mapping[str, ChannelConfig]) ->
         cron = " ".join(cron.split())
     elif cron is not None:
         raise ConfigError(f"{where}: field 'digest_cron' is only for mode digest")
+    attach_report = item.get("attach_report", False)
+    if not isinstance(attach_report, bool):
+        raise ConfigError(f"{where}: field 'attach_report': expected true or false, got {attach_report!r}")
+    if attach_report and mode != "digest":
+        raise ConfigError(f"{where}: field 'attach_report' is only for mode digest (an immediate alert "
+                          f"has no report to attach); remove it or set mode: digest")
     quiet = item.get("quiet_hours")
     quiet_hours = None if quiet is None else _quiet_hours(quiet, f"{where}: field 'quiet_hours'")
     return Rule(name=name, topic=topic, min_score=float(min_score), languages=languages, sources=sources,
                 tags=tags, required_entities=entities, channels=rule_channels, mode=mode,
-                digest_cron=cron, quiet_hours=quiet_hours)
+                digest_cron=cron, quiet_hours=quiet_hours, attach_report=attach_report)
 
 
 def parse_alert_config(data: Any, source: str = "<alerts>") -> AlertConfig:

@@ -4,25 +4,42 @@ A ``file`` channel appends one JSON line per message; an ``apprise`` channel sen
 Apprise (Slack, e-mail, Telegram, webhooks...) to a URL read from the environment. Apprise URLs
 carry secrets: they are never logged nor put in an error message, only :func:`redact_url` forms.
 Failures raise :class:`NotifyError`, ``transient`` when a later retry may succeed.
+
+Attachments (:attr:`Message.attachments`, e.g. the HTML report of a digest):
+
+- ``file``: each attachment is saved next to the target, in ``<target stem>-attachments/``, as
+  ``<filename stem>-<first 8 hex digits of its SHA-256><suffix>`` (a resend of the same bytes
+  rewrites the same file, different bytes never overwrite it), before the JSON line is appended;
+  the line's ``attachments`` list gives each one's ``filename``, absolute ``path``, ``mimetype``,
+  ``size`` (bytes) and ``sha256``. A message without attachments has ``"attachments": []``.
+- ``apprise``: the attachments are written to a temporary directory under their ``filename`` and
+  passed as real attachments (``apprise.AppriseAttachment``); the directory is deleted after the
+  send. A ``json://`` webhook receives them base64-encoded in the body's ``attachments`` list
+  (``filename``, ``base64``, ``mimetype``); e-mail gets MIME parts; services that cannot carry files
+  get the message without them.
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import logging
 import os
 import re
+import shutil
+import tempfile
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-from newsmon.alerts import PROJECT_ROOT, ChannelConfig, Message, default_channel_env
+from newsmon.alerts import PROJECT_ROOT, Attachment, ChannelConfig, Message, default_channel_env
 from newsmon.errors import NewsmonError
 
 log = logging.getLogger(__name__)
+_UNSAFE_FILENAME_RE = re.compile(r"[^A-Za-z0-9._-]+")
 _HOST_RE = re.compile(r"^(localhost|[0-9.]+|\[[0-9a-fA-F:.]+\]|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$")
 
 
@@ -145,11 +162,33 @@ def _listen(logger: logging.Logger, capture: _Capture, step: int) -> None:
                 logger.setLevel(_listeners["level"])
 
 
+def safe_filename(name: str) -> str:
+    """``name`` reduced to a plain file name (no directory; letters, digits, '.', '_', '-')."""
+    cleaned = _UNSAFE_FILENAME_RE.sub("_", Path(name.replace("\\", "/")).name).lstrip(".")
+    return cleaned[:150] or "attachment"
+
+
+def _save_attachment(directory: Path, attachment: Attachment) -> dict[str, object]:
+    """Write ``attachment`` into ``directory`` (atomically); returns its entry for the JSON line."""
+    digest = hashlib.sha256(attachment.content).hexdigest()
+    name = Path(safe_filename(attachment.filename))
+    target = directory / f"{name.stem}-{digest[:8]}{name.suffix}"
+    directory.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.part")
+    partial.write_bytes(attachment.content)
+    os.replace(partial, target)
+    return {"filename": attachment.filename, "path": str(target), "mimetype": attachment.mimetype,
+            "size": len(attachment.content), "sha256": digest}
+
+
 def _send_file(channel: Channel, message: Message) -> None:
-    line = json.dumps({"sent_at": datetime.datetime.now(datetime.UTC).isoformat(), "title": message.title,
-                       "body": message.body, "payload": message.payload}, ensure_ascii=False, default=str)
     path = Path(channel.target)
     try:
+        saved = [_save_attachment(path.parent / f"{path.stem}-attachments", attachment)
+                 for attachment in message.attachments]
+        line = json.dumps({"sent_at": datetime.datetime.now(datetime.UTC).isoformat(), "title": message.title,
+                           "body": message.body, "payload": message.payload, "attachments": saved},
+                          ensure_ascii=False, default=str)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as handle:
             handle.write(line + "\n")
@@ -157,6 +196,27 @@ def _send_file(channel: Channel, message: Message) -> None:
         permanent = isinstance(exc, PermissionError | IsADirectoryError | NotADirectoryError)
         raise NotifyError(f"channel {channel.name}: cannot append to {path}: {exc.strerror or exc}",
                           transient=not permanent) from None
+
+
+def _apprise_attachments(channel: Channel, message: Message, folder: Path) -> object:
+    """The message's attachments written into ``folder`` under their names, as an AppriseAttachment
+    (deleted by the caller after the send)."""
+    import apprise
+
+    attach = apprise.AppriseAttachment()
+    for index, attachment in enumerate(message.attachments):
+        path = folder / safe_filename(attachment.filename)
+        if path.exists():  # two attachments with one name: keep both
+            path = folder / f"{index}-{path.name}"
+        try:
+            path.write_bytes(attachment.content)
+        except OSError as exc:  # a full temporary disk may pass: transient
+            raise NotifyError(f"channel {channel.name}: cannot write the attachment {path.name}: "
+                              f"{exc.strerror or exc}", transient=True) from None
+        if not attach.add(str(path)):
+            raise NotifyError(f"channel {channel.name}: Apprise refused the attachment {path.name}",
+                              transient=False)
+    return attach
 
 
 def _send_apprise(channel: Channel, message: Message, timeout: float) -> None:
@@ -178,7 +238,16 @@ def _send_apprise(channel: Channel, message: Message, timeout: float) -> None:
             for attribute in ("socket_connect_timeout", "socket_read_timeout"):
                 if hasattr(plugin, attribute):
                     setattr(plugin, attribute, timeout)
-        ok = notifier.notify(title=message.title, body=message.body)
+        folder = None
+        try:
+            attach = None
+            if message.attachments:
+                folder = Path(tempfile.mkdtemp(prefix="newsmon-attach-"))
+                attach = _apprise_attachments(channel, message, folder)
+            ok = notifier.notify(title=message.title, body=message.body, attach=attach)
+        finally:
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
     finally:
         _listen(logger, capture, -1)
     if not ok:

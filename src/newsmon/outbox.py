@@ -4,7 +4,12 @@
   reruns, retries and overlapping runs harmless, and later articles of a story never re-alert —
   with one delivery per channel, due at once or after the rule's quiet hours.
 - :func:`build_digests` closes each digest rule's period (its cron schedule) into one message
-  listing the period's stories and how many articles each gained since.
+  listing the period's stories and how many articles each gained since. With ``attach_report:
+  true`` it also renders the topic's HTML report (:mod:`newsmon.htmlreport`, the day given by
+  :func:`report_day`) once, and stores it in the digest's payload (``attachments``: filename,
+  mimetype, UTF-8 ``text``, sha256), so every delivery, retry and replay sends the very same bytes.
+  A report over :data:`MAX_REPORT_BYTES` (or one that cannot be made) is not attached; the
+  message body says so.
 - :func:`deliver_due` claims due deliveries in their own committed transaction (``sending``),
   sends them, then records ``sent`` — or, on failure, retries with backoff and finally marks
   ``failed`` — without one channel blocking another.
@@ -16,17 +21,20 @@ automatically (at most once): ``newsmon alerts replay ID`` resends it on purpose
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from dataclasses import asdict, replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import psycopg2
 from psycopg2.extras import execute_values
 
 from newsmon.alerts import (
     AlertConfig,
+    Attachment,
     Message,
     Rule,
     StoryFacts,
@@ -37,6 +45,7 @@ from newsmon.alerts import (
 )
 from newsmon.config import Settings
 from newsmon.db import transaction
+from newsmon.errors import NewsmonError
 from newsmon.notify import NotifyError, resolve_channel, send
 
 log = logging.getLogger(__name__)
@@ -44,6 +53,9 @@ MAX_ATTEMPTS = 5
 SENDING_TIMEOUT = timedelta(minutes=15)
 LOOKBACK = timedelta(hours=48)
 """Only stories first seen this recently are alerted: a new rule does not flood with the past."""
+MAX_REPORT_BYTES = 2 * 1024 * 1024
+"""A digest's HTML report larger than this (UTF-8 bytes) is sent without it: mail and chat services
+refuse big files, and it is stored in the digest's payload."""
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -128,6 +140,46 @@ def enqueue_alerts(settings: Settings, config: AlertConfig, now: datetime | None
     return created
 
 
+def report_day(rule: Rule, tick: datetime) -> date:
+    """The UTC day of the report attached to the digest closing at ``tick``: the day of the middle
+    of its period (previous tick to ``tick``), or of 12 hours before ``tick`` for periods longer
+    than a day — the day the digest is mostly about. For the daily 07:00 digest it is the day
+    before the tick: a whole day, not the 7 hours since midnight."""
+    from croniter import croniter
+
+    previous = croniter(rule.digest_cron, tick).get_prev(datetime).replace(tzinfo=UTC)
+    back = min((tick - previous) / 2, timedelta(hours=12))
+    return (tick - back).astimezone(UTC).date()
+
+
+def _digest_report(settings: Settings, rule: Rule, tick: datetime) -> tuple[list[dict[str, Any]],
+                                                                            dict[str, Any], str]:
+    """The stored attachments (empty when not attached), the report's facts for the message
+    payload, and the line the message body gets about it."""
+    from newsmon.htmlreport import collect_report_data, render_report
+
+    day = report_day(rule, tick)
+    filename = f"newsmon-report-{rule.name}-{day.isoformat()}.html"
+    info: dict[str, Any] = {"filename": filename, "day": day.isoformat(), "topic": rule.topic}
+    command = f"newsmon report --day {day.isoformat()} --topic {rule.topic}"
+    try:
+        page = render_report(collect_report_data(settings.database_url, day=day, topic=rule.topic))
+    except (NewsmonError, psycopg2.Error) as exc:
+        reason = " ".join(str(exc).split())
+        log.warning("digest of rule %s: no HTML report: %s", rule.name, reason)
+        info["omitted"] = f"could not be made: {reason}"
+        return [], info, f"HTML report not attached: it could not be made ({reason}). Try: {command}"
+    content = page.encode("utf-8")
+    info.update(bytes=len(content), sha256=hashlib.sha256(content).hexdigest())
+    if len(content) > MAX_REPORT_BYTES:
+        info["omitted"] = f"larger than {MAX_REPORT_BYTES} bytes"
+        return [], info, (f"HTML report not attached: it is {len(content) / 2**20:.1f} MB, over the "
+                          f"{MAX_REPORT_BYTES / 2**20:.1f} MB limit. Get it with: {command}")
+    stored = {"filename": filename, "mimetype": "text/html", "text": page, "sha256": info["sha256"]}
+    return [stored], info, (f"Attached: HTML report {filename} (topic {rule.topic}, {day.isoformat()}, "
+                            f"{max(1, round(len(content) / 1024))} KB).")
+
+
 def build_digests(settings: Settings, config: AlertConfig, now: datetime | None = None) -> int:
     """Close the current period of every digest rule that has alerts waiting; returns how many
     digests were created (a digest per rule and schedule tick, never two)."""
@@ -151,9 +203,16 @@ def build_digests(settings: Settings, config: AlertConfig, now: datetime | None 
             updates = dict(cur.fetchall())
             stories = [_facts_from_json(w[2]["facts"]) for w in waiting]
             message = render_digest(rule, stories, updates)
+            stored: dict[str, Any] = {}
+            if rule.attach_report:
+                attachments, info, note = _digest_report(settings, rule, tick)
+                message = replace(message, body=f"{message.body}\n\n{note}",
+                                  payload={**message.payload, "report": info})
+                stored["attachments"] = attachments
             cur.execute("""INSERT INTO alert_digests (rule, period_key, payload) VALUES (%s, %s, %s::jsonb)
                            ON CONFLICT (rule, period_key) DO NOTHING RETURNING id""",
-                        (rule.name, tick.isoformat(), json.dumps({"message": _message_json(message)})))
+                        (rule.name, tick.isoformat(),
+                         json.dumps({"message": _message_json(message), **stored})))
             inserted = cur.fetchone()
             if inserted is None:
                 continue
@@ -213,7 +272,11 @@ def _send_one(config: AlertConfig, channel_name: str, payload: Mapping[str, Any]
     if channel_name not in config.channels:
         return "failed", f"channel {channel_name!r} is no longer configured"
     data = (payload or {}).get("message") or {}
-    message = Message(title=data.get("title", ""), body=data.get("body", ""), payload=data.get("payload", {}))
+    attachments = tuple(Attachment(item["filename"], item["text"].encode("utf-8"),
+                                   item.get("mimetype") or "application/octet-stream")
+                        for item in (payload or {}).get("attachments") or [])
+    message = Message(title=data.get("title", ""), body=data.get("body", ""), payload=data.get("payload", {}),
+                      attachments=attachments)
     try:
         send(resolve_channel(config.channels[channel_name], env), message)
     except NotifyError as exc:
@@ -222,10 +285,14 @@ def _send_one(config: AlertConfig, channel_name: str, payload: Mapping[str, Any]
 
 
 def replay(settings: Settings, alert_id: int) -> int:
-    """Queue alert ``alert_id`` again on all its channels (a deliberate resend); returns how many."""
+    """Queue alert ``alert_id`` again on all its channels (a deliberate resend); returns how many.
+    An alert of a digest rule resends its whole digest, as stored (same text, same attachment)."""
     with transaction(settings.database_url) as conn, conn.cursor() as cur:
         cur.execute("""UPDATE alert_deliveries SET status = 'pending', next_attempt_at = now(), attempts = 0,
-                              last_error = NULL WHERE alert_id = %s""", (alert_id,))
+                              last_error = NULL
+                       WHERE alert_id = %(id)s
+                          OR digest_id = (SELECT digest_id FROM alerts WHERE id = %(id)s)""",
+                    {"id": alert_id})
         return cur.rowcount
 
 
