@@ -166,6 +166,15 @@ def test_digest_without_the_option_attaches_nothing(fresh_outbox: str, tmp_path:
     [line] = _lines(tmp_path)
     assert line["attachments"] == [] and "report" not in line["payload"]
     assert not (tmp_path / "alerts-attachments").exists()
+    with psycopg2.connect(fresh_outbox) as conn, conn.cursor() as cur:  # alert_status sees the digest
+        cur.execute("SELECT count(*) FROM alerts")
+        alerts = cur.fetchone()[0]
+        cur.execute("""SELECT channel, status, count(*), count(DISTINCT digest_id) FROM alert_status
+                       GROUP BY channel, status ORDER BY channel""")
+        rows = cur.fetchall()
+    conn.close()
+    assert alerts > 0
+    assert [(r[1], r[2], r[3]) for r in rows] == [("sent", alerts, 1), ("sent", alerts, 1)], rows
 
 
 def test_oversized_report_is_left_out_and_said(fresh_outbox: str, tmp_path: Path,
