@@ -46,13 +46,15 @@ eval: $(STAMP) ## quality: extraction F1 (../shared, skipped without it), dedup 
 eval-dedup: $(STAMP) ## dedup precision/recall on eval/dedup, with the misclassified pairs
 	$(BIN)/python -m benchmarks.eval_dedup --errors
 
-bench: $(STAMP) ## benchmarks: processing (needs ../shared), dedup at 10k/1M, polling, tagging, search, export
+bench: $(STAMP) ## benchmarks: processing (needs ../shared), dedup at 10k/1M, polling, tagging, search, export, pipeline end to end, partitioning
 	$(BIN)/python -m benchmarks.bench_processing
 	$(BIN)/python -m benchmarks.bench_dedup
 	$(BIN)/python -m benchmarks.bench_polling
 	$(BIN)/python -m benchmarks.bench_tagging
 	$(BIN)/python -m benchmarks.bench_search
 	$(BIN)/python -m benchmarks.bench_export
+	$(BIN)/python -m benchmarks.bench_pipeline
+	$(BIN)/python -m benchmarks.bench_partitioning
 
 clean: ## remove the venv and local state (.local: demo database cluster, Airflow home)
 	-$(BIN)/python -c "from newsmon.localdb import stop_local_cluster; stop_local_cluster()" 2>/dev/null
