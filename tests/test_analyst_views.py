@@ -96,3 +96,21 @@ def test_topic_stories_skips_members_when_not_asked(views_db: str) -> None:
         views_db, "EXPLAIN SELECT topic, count(*), sum(articles) FROM topic_stories GROUP BY topic"))
     assert " on sources " not in plan
     assert len(re.findall(r" on articles \w+", plan)) == 1  # the matched articles, not the members too
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT * FROM topic_articles WHERE seen_at > now() - interval '1 day'",
+    "SELECT * FROM article_overview WHERE seen_at > now() - interval '1 day'",
+])
+def test_time_windows_use_the_seen_index(views_db: str, query: str) -> None:
+    """The analysts' time filter, COALESCE(published_at, created_at) in every view, has an index
+    (sql/0013): a recent window does not scan every article."""
+    conn = psycopg2.connect(views_db)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SET enable_seqscan = off")
+            cur.execute("EXPLAIN " + query)
+            plan = "\n".join(r[0] for r in cur.fetchall())
+    finally:
+        conn.close()
+    assert "articles_seen_idx" in plan, plan
