@@ -13,7 +13,8 @@ from newsmon.db import connect, transaction
 
 log = logging.getLogger(__name__)
 BUSY_TABLES = ("articles", "feed_entries", "sources", "article_entities", "article_topics",
-               "article_keywords", "article_bands", "article_fingerprints", "alert_deliveries")
+               "article_keywords", "article_bands", "article_fingerprints", "article_search",
+               "alert_deliveries")
 
 
 @dataclass(frozen=True)
