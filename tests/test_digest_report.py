@@ -18,9 +18,10 @@ import psycopg2
 import pytest
 
 from newsmon import outbox
-from newsmon.alerts import Rule, load_alert_config
+from newsmon.alerts import Rule
 from newsmon.config import Settings
 from newsmon.outbox import build_digests, deliver_due, enqueue_alerts, replay, report_day
+from tests.alerting import alert_config
 from tests.webhook import WebhookReceiver
 
 TOPIC = "nato_russia"
@@ -41,24 +42,14 @@ def fresh_outbox(samples_db: str) -> str:
 
 
 def _config(tmp_path: Path, hook: str, attach: bool = True):
-    text = f"""channels:
-  - name: file
-    kind: file
-    target: {tmp_path / 'alerts.jsonl'}
-  - name: hook
-    kind: apprise
-    env: NEWSMON_TEST_HOOK
-rules:
-  - name: dr
+    rules = f"""  - name: dr
     topic: {TOPIC}
     min_score: 0.5
     channels: [file, hook]
     mode: digest
     digest_cron: "0 7 * * *"
 """ + ("    attach_report: true\n" if attach else "")
-    path = tmp_path / "alerts.yml"
-    path.write_text(text)
-    return load_alert_config(path), {"NEWSMON_TEST_HOOK": hook}
+    return alert_config(tmp_path, rules, hook)
 
 
 def _busiest_day(db: str) -> date:

@@ -13,7 +13,6 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from newsmon.alerts import load_alert_config
 from newsmon.config import Settings
 from newsmon.db import transaction
 from newsmon.deduplication import content_hash
@@ -21,6 +20,7 @@ from newsmon.outbox import MAX_ATTEMPTS, build_digests, deliver_due, enqueue_ale
 from newsmon.pipeline import tag_articles
 from newsmon.store import ArticleCandidate, load_articles
 from newsmon.stories import fingerprint
+from tests.alerting import alert_config
 from tests.webhook import WebhookReceiver
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,21 +31,6 @@ def fresh_outbox(samples_db: str) -> str:
     with psycopg2.connect(samples_db) as conn, conn.cursor() as cur:
         cur.execute("TRUNCATE alerts, alert_digests, alert_deliveries, ops_notifications")
     return samples_db
-
-
-def _config(tmp_path: Path, rules: str, hook: str | None = None):
-    text = f"""channels:
-  - name: file
-    kind: file
-    target: {tmp_path / 'alerts.jsonl'}
-  - name: hook
-    kind: apprise
-    env: NEWSMON_TEST_HOOK
-rules:
-{rules}"""
-    path = tmp_path / "alerts.yml"
-    path.write_text(text)
-    return load_alert_config(path), ({"NEWSMON_TEST_HOOK": hook} if hook else {})
 
 
 IMMEDIATE = """  - name: nr
@@ -71,7 +56,7 @@ def _matching_stories(db: str) -> int:
 def test_one_alert_per_story_across_reruns(fresh_outbox: str, tmp_path: Path) -> None:
     """Every matching story alerts once; enqueue and deliver again change nothing."""
     settings = Settings(database_url=fresh_outbox)
-    config, env = _config(tmp_path, IMMEDIATE)
+    config, env = alert_config(tmp_path, IMMEDIATE)
     expected = _matching_stories(fresh_outbox)
     assert expected >= 8
     assert enqueue_alerts(settings, config) == expected
@@ -88,7 +73,7 @@ def test_one_alert_per_story_across_reruns(fresh_outbox: str, tmp_path: Path) ->
 def test_copies_and_later_articles_never_realert(fresh_outbox: str, tmp_path: Path) -> None:
     """A near-copy of an alerted story under another URL joins the story: no new alert."""
     settings = Settings(database_url=fresh_outbox)
-    config, _ = _config(tmp_path, IMMEDIATE)
+    config, _ = alert_config(tmp_path, IMMEDIATE)
     enqueue_alerts(settings, config)
     with psycopg2.connect(fresh_outbox) as conn, conn.cursor() as cur:
         cur.execute("""SELECT a.title, a.text, a.language FROM alerts al
@@ -114,7 +99,7 @@ def test_failing_channel_retries_then_fails_without_blocking_others(fresh_outbox
     settings = Settings(database_url=fresh_outbox)
     with WebhookReceiver(status=500) as hook:
         rules = IMMEDIATE.replace("channels: [file]", "channels: [file, hook]")
-        config, env = _config(tmp_path, rules, hook.apprise_url())
+        config, env = alert_config(tmp_path, rules, hook.apprise_url())
         expected = enqueue_alerts(settings, config)
         now = datetime.now(UTC)
         first = deliver_due(settings, config, now=now, env=env)
@@ -136,7 +121,7 @@ def test_webhook_receives_each_alert_once_with_concurrent_senders(fresh_outbox: 
     """Two senders running at the same moment never send one delivery twice."""
     settings = Settings(database_url=fresh_outbox)
     with WebhookReceiver() as hook:
-        config, env = _config(tmp_path, IMMEDIATE.replace("[file]", "[hook]"), hook.apprise_url())
+        config, env = alert_config(tmp_path, IMMEDIATE.replace("[file]", "[hook]"), hook.apprise_url())
         expected = enqueue_alerts(settings, config)
         barrier = threading.Barrier(2)
         results = []
@@ -160,7 +145,7 @@ def test_digest_groups_stories_once_per_period(fresh_outbox: str, tmp_path: Path
     """A digest rule sends one message per schedule tick listing every waiting story."""
     settings = Settings(database_url=fresh_outbox)
     rules = IMMEDIATE.replace("mode: immediate", 'mode: digest\n    digest_cron: "0 7 * * *"')
-    config, env = _config(tmp_path, rules)
+    config, env = alert_config(tmp_path, rules)
     expected = enqueue_alerts(settings, config)
     assert deliver_due(settings, config, env=env)["sent"] == 0  # nothing before the digest closes
     with psycopg2.connect(fresh_outbox) as conn, conn.cursor() as cur:  # a story gains a copy
@@ -192,7 +177,7 @@ def test_quiet_hours_delay_immediate_alerts(fresh_outbox: str, tmp_path: Path) -
     now = datetime.now(UTC)
     start, end = (now - timedelta(hours=1)).strftime("%H:%M"), (now + timedelta(hours=2)).strftime("%H:%M")
     rules = IMMEDIATE + f'    quiet_hours: {{start: "{start}", end: "{end}", timezone: UTC}}\n'
-    config, env = _config(tmp_path, rules)
+    config, env = alert_config(tmp_path, rules)
     expected = enqueue_alerts(settings, config, now=now)
     assert deliver_due(settings, config, now=now, env=env)["sent"] == 0
     assert deliver_due(settings, config, now=now + timedelta(hours=3), env=env)["sent"] == expected
@@ -202,7 +187,7 @@ def test_ops_told_once_per_change_of_feed_health(fresh_outbox: str, tmp_path: Pa
     """A feed turning failing is announced once, its recovery once; the broken demo feed is
     only degraded, so it is not announced."""
     settings = Settings(database_url=fresh_outbox)
-    config, _ = _config(tmp_path, IMMEDIATE)
+    config, _ = alert_config(tmp_path, IMMEDIATE)
     env = {"NEWSMON_OPS_CHANNELS": "file"}
     assert notify_ops_changes(settings, config, env) == []
     with psycopg2.connect(fresh_outbox) as conn, conn.cursor() as cur:
