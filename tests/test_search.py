@@ -325,3 +325,46 @@ def test_cli_wired_into_newsmon(db: str, corpus: dict[str, int]) -> None:
     result = _run(db, "ceasefire -Doha", module="newsmon")
     assert result.returncode == 0, result.stderr
     assert "Ceasefire talks resume in Cairo" in result.stdout and "Doha" not in result.stdout
+
+
+def test_upgrade_moves_existing_vectors_to_the_search_table(pg_server: str, tmp_path: Path) -> None:
+    """A database migrated before sql/0011 keeps every article searchable after it: the vectors
+    move to article_search (retracted articles left out) and the old column is gone."""
+    import shutil
+    import uuid
+
+    from newsmon.localdb import create_database, drop_database
+    from newsmon.migrate import SQL_DIR, migrate
+
+    before = tmp_path / "sql"
+    before.mkdir()
+    for path in sorted(SQL_DIR.glob("*.sql")):
+        if path.name < "0011":
+            shutil.copy(path, before / path.name)
+    name = f"newsmon_test_upgrade_{uuid.uuid4().hex[:8]}"
+    url = create_database(pg_server, name)
+    try:
+        migrate(url, before)
+        with psycopg2.connect(url) as conn, conn.cursor() as cur:
+            cur.execute("""INSERT INTO articles (canonical_url, url, title, text, language, text_source,
+                                                 extraction_status, retracted_at)
+                           VALUES ('https://x.example/1', 'https://x.example/1', 'Brise-glace à Mourmansk',
+                                   'Un brise-glace a quitté le port.', 'fr', 'page', 'ok', NULL),
+                                  ('https://x.example/2', 'https://x.example/2', 'Icebreaker retracted',
+                                   'An icebreaker story later withdrawn.', 'en', 'page', 'ok', now())""")
+            cur.execute("SELECT search_vector::text FROM articles WHERE url = 'https://x.example/1'")
+            old_vector = cur.fetchone()[0]
+        conn.close()
+        migrate(url)
+        with psycopg2.connect(url) as conn, conn.cursor() as cur:
+            cur.execute("SELECT a.url, s.vector::text, s.config::text FROM article_search s "
+                        "JOIN articles a ON a.id = s.article_id")
+            assert cur.fetchall() == [("https://x.example/1", old_vector, "newsmon_french")]
+            cur.execute("SELECT count(*) FROM information_schema.columns "
+                        "WHERE table_name = 'articles' AND column_name = 'search_vector'")
+            assert cur.fetchone()[0] == 0
+        conn.close()
+        result = search(url, "brise-glace")
+        assert [h.url for h in result.hits] == ["https://x.example/1"] and result.matches == 1
+    finally:
+        drop_database(pg_server, name)
