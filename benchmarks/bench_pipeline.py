@@ -16,13 +16,14 @@ the figures are the CPU cost of ingest, the ceiling a worker reaches when fetchi
 Each phase gets a fresh, migrated database and runs what ``dags/news_ingest.py`` runs, with the
 same package functions in the same order: ``start_run``, ``sync_sources``, ``poll_source`` per
 feed, ``plan_batches``, ``process_entries`` per batch of ``NEWSMON_BATCH_SIZE`` (100),
-``tag_stage`` (one task, as in the DAG), ``finish_run``. A coordinator (the scheduler) hands
-the poll and batch tasks to a shared queue; ``--workers`` processes (spawned) take them as
-Airflow workers would. Each process warms up before timing (language profiles, gazetteer,
-topics, spaCy model): that one-off cost, which every Airflow task process pays, is reported
-apart (Airflow's own per-task overhead is not measured). Reported per phase: articles loaded, wall
-seconds per stage, the ``stage_seconds`` the run recorded in ``pipeline_runs.details``, worker
-CPU seconds, and articles/hour end to end and for processing alone, in total and per worker.
+``tag_stage`` per tag shard (as many shards as workers, as ``NEWSMON_TAG_SHARDS`` does in the
+DAG), ``finish_run``. A coordinator (the scheduler) hands the poll, batch and tag tasks to a
+shared queue; ``--workers`` processes (spawned) take them as Airflow workers would. Each
+process warms up before timing (language profiles, gazetteer, topics, spaCy model): that
+one-off cost, which every Airflow task process pays, is reported apart (Airflow's own per-task
+overhead is not measured). Reported per phase: articles loaded, wall seconds per stage, the
+``stage_seconds`` the run recorded in ``pipeline_runs.details``, worker CPU seconds, and
+articles/hour end to end and for processing alone, in total and per worker.
 
     python -m benchmarks.bench_pipeline [--articles 1500] [--workers 1,2] [--json]
 """
@@ -34,6 +35,7 @@ import gzip
 import json
 import multiprocessing as mp
 import os
+import queue
 import random
 import re
 import sys
@@ -223,19 +225,36 @@ def _worker(dsn: str, tasks: Any, results: Any) -> None:
     while (task := tasks.get()) is not None:
         kind, arg = task
         cpu = time.process_time()
-        if kind == "poll":
-            out: Any = asdict(poll_source(settings, arg, force=True))
-        elif kind == "process":
-            out = asdict(process_entries(settings, arg))
-        else:
-            out = tag_stage(settings)
+        try:
+            if kind == "poll":
+                out: Any = asdict(poll_source(settings, arg, force=True))
+            elif kind == "process":
+                out = asdict(process_entries(settings, arg))
+            else:
+                out = tag_stage(settings, shard=arg)
+        except Exception:  # reported to the coordinator, which stops the benchmark
+            import traceback
+
+            results.put(("error", os.getpid(), f"{kind} {arg!r}: {traceback.format_exc()}", 0.0))
+            continue
         results.put((kind, os.getpid(), out, time.process_time() - cpu))
 
 
-def _collect(results: Any, count: int, kind: str, cpu: dict[str, float]) -> list[Any]:
+def _collect(results: Any, count: int, kind: str, cpu: dict[str, float], procs: list[Any]) -> list[Any]:
+    """``count`` results of ``kind``; a task's error or a worker's death stops the benchmark."""
     outs = []
+    deadline = time.monotonic() + 900
     while len(outs) < count:
-        got, _pid, out, seconds = results.get(timeout=900)
+        try:
+            got, _pid, out, seconds = results.get(timeout=5)
+        except queue.Empty:
+            dead = [p.exitcode for p in procs if not p.is_alive()]
+            if dead or time.monotonic() > deadline:
+                raise RuntimeError(f"waiting for {kind} results: worker exit codes {dead}, "
+                                   f"{len(outs)}/{count} received") from None
+            continue
+        if got == "error":
+            raise RuntimeError(f"a worker task failed: {out}")
         if got != kind:
             raise RuntimeError(f"expected a {kind} result, got {got}")
         cpu[kind] = cpu.get(kind, 0.0) + seconds
@@ -275,15 +294,16 @@ def run_phase(server_url: str, site: Site, workers: int) -> dict[str, Any]:
         names = sync_sources(settings, feeds)
         for n in names:
             tasks.put(("poll", n))
-        polls = _collect(results, len(names), "poll", cpu)
+        polls = _collect(results, len(names), "poll", cpu, procs)
         t_poll = time.perf_counter()
         batches_planned = plan_batches(settings)
         for ids in batches_planned:
             tasks.put(("process", ids))
-        batches = _collect(results, len(batches_planned), "process", cpu)
+        batches = _collect(results, len(batches_planned), "process", cpu, procs)
         t_process = time.perf_counter()
-        tasks.put(("tag", None))
-        tagged = _collect(results, 1, "tag", cpu)[0]
+        for i in range(workers):  # one tag shard per worker, as with NEWSMON_TAG_SHARDS = workers
+            tasks.put(("tag", [i, workers]))
+        tagged = _collect(results, workers, "tag", cpu, procs)
         t_tag = time.perf_counter()
         counts = finish_run(settings, "news_ingest", run_id, polls, batches, tagged=tagged)
         finished = time.perf_counter()
@@ -313,6 +333,7 @@ def run_phase(server_url: str, site: Site, workers: int) -> dict[str, Any]:
     process_per_hour = 3600 * articles_new / wall["process"]
     return {
         "workers": workers,
+        "tag_shards": workers,
         "feeds": len(names),
         "batches": len(batches_planned),
         "articles_new": articles_new,
@@ -385,7 +406,8 @@ def format_report(result: dict[str, Any]) -> str:
         f"{p['workers']} worker(s): " + ", ".join(f"{k} {v}" for k, v in p["ms_per_article"].items())
         for p in result["phases"]))
     for p in result["phases"]:
-        lines.append(f"{p['workers']} worker(s): stage_seconds recorded {p['stage_seconds_recorded']}; "
+        lines.append(f"{p['workers']} worker(s), {p['tag_shards']} tag shard(s): stage_seconds recorded "
+                     f"{p['stage_seconds_recorded']}; "
                      f"worker CPU s {p['worker_cpu_seconds']}; {p['articles_from_page']} from page text, "
                      f"{p['stories']} stories, {p['articles_tagged']} tagged, "
                      f"{p['fetch_failures']} fetch failures; warm-up per process (not timed) "

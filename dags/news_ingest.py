@@ -4,7 +4,8 @@
 Polls every enabled feed of `NEWSMON_FEEDS_FILE` (one mapped task per feed), then fetches,
 extracts, language-tags, deduplicates and loads the new entries in batches of
 `NEWSMON_BATCH_SIZE` (one mapped task per batch), tags new and changed articles (entities,
-key phrases, topic scores), and records the run in `pipeline_runs`.
+key phrases, topic scores; `NEWSMON_TAG_SHARDS` mapped tasks, each taking the articles with
+`id % shards = index`), and records the run in `pipeline_runs`.
 Updates the `newsmon_articles` asset on success. Schedule: `NEWSMON_INGEST_SCHEDULE`
 (default `@hourly`). Feed and page failures are recorded on their rows; only database
 failures fail (and retry) a task.
@@ -18,6 +19,7 @@ from airflow.sdk import Param, TriggerRule, dag, get_current_context, task
 from newsmon_airflow import articles_asset, dag_defaults, env_int, fetch_pool, settings
 
 ARTICLES_ASSET = articles_asset()
+TAG_SHARDS = max(1, env_int("NEWSMON_TAG_SHARDS", 1))
 
 
 @dag(
@@ -67,27 +69,27 @@ def news_ingest() -> None:
 
         return asdict(process_entries(settings(), entry_ids))
 
-    @task(trigger_rule=TriggerRule.NONE_FAILED)
-    def tag_articles(batches: list[dict]) -> dict:
+    @task(trigger_rule=TriggerRule.NONE_FAILED, max_active_tis_per_dagrun=TAG_SHARDS)
+    def tag_articles(shard: list[int]) -> dict:
         from newsmon.pipeline import tag_stage
 
-        return tag_stage(settings())
+        return tag_stage(settings(), shard=shard)
 
     @task(trigger_rule=TriggerRule.ALL_DONE, outlets=[ARTICLES_ASSET])
     def finish_run(names: list[str], polls: list[dict], planned: list[list[int]],
-                   batches: list[dict], tagged: dict | None) -> dict:
+                   batches: list[dict], tagged: list[dict]) -> dict:
         from newsmon.pipeline import finish_run as finish
 
         ctx = get_current_context()
-        polls, batches = list(polls or []), list(batches or [])
+        polls, batches, tagged = list(polls or []), list(batches or []), list(tagged or [])
         failed = (len(polls) != len(names or []) or len(batches) != len(planned or [])
-                  or tagged is None)
+                  or len(tagged) != TAG_SHARDS)
         counts = finish(settings(), ctx["dag"].dag_id, ctx["run_id"], polls, batches, failed=failed,
-                        tagged=tagged or {})
+                        tagged=tagged)
         if failed:
             raise RuntimeError(f"run incomplete: {len(polls)}/{len(names or [])} feeds polled, "
-                               f"{len(batches)}/{len(planned or [])} batches processed, tagging "
-                               f"{'not done' if tagged is None else 'done'}; see failed tasks")
+                               f"{len(batches)}/{len(planned or [])} batches processed, "
+                               f"{len(tagged)}/{TAG_SHARDS} tag shards done; see failed tasks")
         return counts
 
     names = sync_sources()
@@ -95,7 +97,8 @@ def news_ingest() -> None:
     polls = poll_feed.expand(source=names)
     planned = plan_batches(polls)
     batches = process_batch.expand(entry_ids=planned)
-    tagged = tag_articles(batches)
+    tagged = tag_articles.expand(shard=[[i, TAG_SHARDS] for i in range(TAG_SHARDS)])
+    batches >> tagged
     finish_run(names, polls, planned, batches, tagged)
 
 

@@ -37,6 +37,10 @@ def test_ingest_dag_shape(dagbag) -> None:
                           "tag_articles", "finish_run"}
     assert type(tasks["poll_feed"]).__name__.endswith("MappedOperator")
     assert type(tasks["process_batch"]).__name__.endswith("MappedOperator")
+    assert type(tasks["tag_articles"]).__name__.endswith("MappedOperator")  # NEWSMON_TAG_SHARDS tasks
+    assert tasks["tag_articles"].max_active_tis_per_dagrun == 1  # default: one shard
+    assert "process_batch" in tasks["tag_articles"].upstream_task_ids
+    assert "tag_articles" in tasks["finish_run"].upstream_task_ids
     assert str(tasks["finish_run"].trigger_rule) in ("all_done", "TriggerRule.ALL_DONE")
     assert [o.name for o in tasks["finish_run"].outlets] == ["newsmon_articles"]
 
@@ -85,6 +89,40 @@ def test_dag_run_ingests_and_rerun_adds_nothing(dagbag, db: str, fault_server,
     assert last[0][:2] == (0, 0)
     assert _rows(db, "SELECT count(*) FROM articles") == [(2,)]
     assert _rows(db, "SELECT count(*) FROM pipeline_runs") == [(2,)]
+
+
+def test_dag_run_with_two_tag_shards(airflow_db: None, db: str, fault_server,
+                                     monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """With ``NEWSMON_TAG_SHARDS=2`` the DAG (parsed again with it) maps two tag tasks, one per
+    ``id % 2``; a dag.test() run tags every article and records the sum in pipeline_runs."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    feeds = tmp_path / "feeds.yml"
+    feeds.write_text(f"""feeds:
+  - name: pages
+    url: "{fault_server.url('/pages.xml?prefix=shards')}"
+    allow_private: true
+""")
+    for key, value in {"NEWSMON_DATABASE_URL": db, "NEWSMON_FEEDS_FILE": str(feeds),
+                       "NEWSMON_READ_TIMEOUT": "2", "NEWSMON_HOST_MIN_INTERVAL": "0",
+                       "NEWSMON_TAG_SHARDS": "2"}.items():
+        monkeypatch.setenv(key, value)
+    bag = DagBag(dag_folder=str(ROOT / "dags" / "news_ingest.py"))
+    assert bag.import_errors == {}
+    dag = bag.get_dag("news_ingest")
+    assert dag.get_task("tag_articles").max_active_tis_per_dagrun == 2
+    run = dag.test()
+    assert str(run.state) in ("success", "DagRunState.SUCCESS")
+    shards = sorted((ti.map_index, str(ti.state)) for ti in run.get_task_instances()
+                    if ti.task_id == "tag_articles")
+    assert [i for i, _ in shards] == [0, 1] and all("success" in state for _, state in shards), shards
+    tagged = "SELECT count(*), count(*) FILTER (WHERE tagged_at IS NOT NULL) FROM articles"
+    assert _rows(db, tagged) == [(2, 2)]
+    assert _rows(db, "SELECT id % 2 FROM articles ORDER BY 1") == [(0,), (1,)]  # one article per shard
+    runs = _rows(db, """SELECT status, articles_new, articles_tagged,
+                               (details -> 'stage_seconds' ->> 'tag')::float > 0
+                        FROM pipeline_runs WHERE dag_id = 'news_ingest'""")
+    assert runs == [("success", 2, 2, True)]
 
 
 def test_failure_notifier_fires_in_a_dag_test_run(dagbag, tmp_path: Path,

@@ -396,18 +396,22 @@ def summarize(polls: Sequence[dict[str, Any] | PollOutcome],
 def finish_run(settings: Settings, dag_id: str, run_id: str,
                polls: Sequence[dict[str, Any] | PollOutcome],
                batches: Sequence[dict[str, Any] | BatchOutcome], *, failed: bool = False,
-               tagged: int | dict[str, Any] = 0) -> dict[str, int]:
-    """Record the run's counts (and the seconds spent per stage) in ``pipeline_runs``."""
+               tagged: int | dict[str, Any] | Sequence[dict[str, Any]] = 0) -> dict[str, int]:
+    """Record the run's counts (and the seconds spent per stage) in ``pipeline_runs``.
+
+    ``tagged``: a count, a :func:`tag_stage` result, or the results of its shards (summed, like
+    the seconds of the poll and process tasks)."""
     counts = summarize(polls, batches)
-    tag_info = tagged if isinstance(tagged, dict) else {"tagged": tagged, "seconds": 0.0}
-    counts["articles_tagged"] = int(tag_info.get("tagged", 0))
+    tag_parts = tagged if isinstance(tagged, (list, tuple)) else [tagged]
+    tag_infos = [t if isinstance(t, dict) else {"tagged": t, "seconds": 0.0} for t in tag_parts]
+    counts["articles_tagged"] = sum(int(t.get("tagged", 0)) for t in tag_infos)
     polls_json = [p if isinstance(p, dict) else asdict(p) for p in polls]
     batches_json = [b if isinstance(b, dict) else asdict(b) for b in batches]
     details = {"feed_errors": {p["source"]: p["error"] for p in polls_json if p.get("error")},
                "feed_warnings": {p["source"]: p["warning"] for p in polls_json if p.get("warning")},
                "stage_seconds": {"poll": round(sum(p.get("seconds", 0.0) for p in polls_json), 3),
                                  "process": round(sum(b.get("seconds", 0.0) for b in batches_json), 3),
-                                 "tag": round(float(tag_info.get("seconds", 0.0)), 3)}}
+                                 "tag": round(sum(float(t.get("seconds", 0.0)) for t in tag_infos), 3)}}
     with transaction(settings.database_url) as conn:
         store.finish_run(conn, dag_id, run_id, counts, "failed" if failed else "success", details)
     return counts
@@ -428,13 +432,33 @@ def ingest_once(settings: Settings, run_id: str | None = None, dag_id: str = "ne
 
 # -- tagging -------------------------------------------------------------------------------------
 
-def tag_articles(settings: Settings, batch_size: int = 500, limit: int | None = None) -> int:
+def check_shard(shard: Sequence[int] | None) -> tuple[int, int] | None:
+    """``shard`` as ``(index, count)``, checked: two integers, ``count >= 1``, ``0 <= index < count``.
+    None (no sharding) stays None; anything else raises ValueError."""
+    if shard is None:
+        return None
+    if (isinstance(shard, (str, bytes)) or not isinstance(shard, Sequence) or len(shard) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in shard)):
+        raise ValueError(f"shard must be (index, count), two integers; got {shard!r}")
+    index, count = shard
+    if count < 1 or not 0 <= index < count:
+        raise ValueError(f"shard must be (index, count) with count >= 1 and 0 <= index < count; "
+                         f"got {shard!r}")
+    return index, count
+
+
+def tag_articles(settings: Settings, batch_size: int = 500, limit: int | None = None,
+                 shard: Sequence[int] | None = None) -> int:
     """Tag every article whose tags are missing or stale (new, or its text changed): entities,
-    key phrases, topic terms, topic scores. Batches of ``batch_size``; returns how many."""
+    key phrases, topic terms, topic scores. Batches of ``batch_size``; returns how many.
+
+    ``shard`` = ``(index, count)`` tags only the articles with ``id % count = index``, so that
+    ``count`` tasks (processes, workers) split the work and can run at the same time."""
     from newsmon.annotation import annotate
     from newsmon.tagging import default_gazetteer
     from newsmon.topics import load_topics
 
+    part = check_shard(shard)
     gazetteer = default_gazetteer()
     topics = load_topics(gazetteer=gazetteer)
     with transaction(settings.database_url) as conn:
@@ -443,7 +467,7 @@ def tag_articles(settings: Settings, batch_size: int = 500, limit: int | None = 
     while limit is None or done < limit:
         size = batch_size if limit is None else min(batch_size, limit - done)
         with transaction(settings.database_url) as conn:
-            rows = store.untagged_articles(conn, size)
+            rows = store.untagged_articles(conn, size, part)
         if not rows:
             break
         tags = []
@@ -457,12 +481,18 @@ def tag_articles(settings: Settings, batch_size: int = 500, limit: int | None = 
         with transaction(settings.database_url) as conn:
             store.save_tags(conn, tags)
         done += len(rows)
-        log.info("tagged %d article(s) (%d so far)", len(rows), done)
+        log.info("tagged %d article(s) (%d so far%s)", len(rows), done,
+                 f", shard {part[0]} of {part[1]}" if part else "")
     return done
 
 
-def tag_stage(settings: Settings) -> dict[str, Any]:
-    """:func:`tag_articles` with its duration, for the run's stage metrics."""
+def tag_stage(settings: Settings, shard: Sequence[int] | None = None) -> dict[str, Any]:
+    """:func:`tag_articles` (of one ``shard``, if given) with its duration, for the run's stage
+    metrics; JSON-serializable for XCom."""
+    part = check_shard(shard)
     started = time.monotonic()
-    tagged = tag_articles(settings)
-    return {"tagged": tagged, "seconds": round(time.monotonic() - started, 3)}
+    tagged = tag_articles(settings, shard=part)
+    out: dict[str, Any] = {"tagged": tagged, "seconds": round(time.monotonic() - started, 3)}
+    if part is not None:
+        out["shard"] = list(part)
+    return out

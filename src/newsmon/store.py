@@ -19,6 +19,7 @@ from newsmon.urls import canonicalize_url
 
 Connection = psycopg2.extensions.connection
 _ARTICLES_LOCK = 0x6E6D5F61727469  # serializes the dedup decision of concurrent loaders
+_ENTITIES_LOCK = 0x6E6D5F656E7469  # serializes the gazetteer sync of concurrent tag shards
 
 
 @dataclass(frozen=True)
@@ -639,11 +640,16 @@ class ArticleTags:
 
 
 def sync_entities(conn: Connection, entities: Iterable[Any]) -> None:
-    """Upsert the gazetteer's entities and aliases (gazetteer.Entity objects)."""
+    """Upsert the gazetteer's entities and aliases (gazetteer.Entity objects).
+
+    Concurrent tag shards each call this: a transaction-level advisory lock makes them take turns
+    (the alias replacement would otherwise collide on its primary key), and the aliases are only
+    rewritten when they changed."""
     entities = list(entities)
     if not entities:
         return
     with conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (_ENTITIES_LOCK,))
         execute_values(cur, """
             INSERT INTO entities (name, type, wikidata, side, origin) VALUES %s
             ON CONFLICT (name) DO UPDATE SET type = EXCLUDED.type, wikidata = EXCLUDED.wikidata,
@@ -657,19 +663,29 @@ def sync_entities(conn: Connection, entities: Iterable[Any]) -> None:
                 for e in entities
                 for strength, table in (("strong", e.aliases), ("weak", e.weak), ("short", e.short_forms))
                 for language, aliases in table.items() for alias in aliases}
+        cur.execute("""SELECT entity_id, language, alias, strength FROM entity_aliases
+                       WHERE entity_id = ANY(%s)""", (list(ids.values()),))
+        if set(cur.fetchall()) == rows:
+            return
         cur.execute("DELETE FROM entity_aliases WHERE entity_id = ANY(%s)", (list(ids.values()),))
         execute_values(cur, "INSERT INTO entity_aliases (entity_id, language, alias, strength) VALUES %s",
                        sorted(rows), page_size=5000)
 
 
-def untagged_articles(conn: Connection, limit: int) -> list[tuple[int, str | None, str, str, str]]:
-    """Articles whose tags are missing or stale: (id, title, text, language, tag hash)."""
+def untagged_articles(conn: Connection, limit: int, shard: tuple[int, int] | None = None
+                      ) -> list[tuple[int, str | None, str, str, str]]:
+    """Articles whose tags are missing or stale: (id, title, text, language, tag hash); with
+    ``shard`` = (index, count), only those with ``id % count = index``."""
+    where, params = "", [limit]
+    if shard is not None:
+        where, params = "AND id %% %s = %s", [shard[1], shard[0], limit]
     with conn.cursor() as cur:
-        cur.execute("""SELECT id, title, text, language, COALESCE(content_hash, 'len:' || length(text))
-                       FROM articles
-                       WHERE tagged_at IS NULL
-                          OR tagged_hash IS DISTINCT FROM COALESCE(content_hash, 'len:' || length(text))
-                       ORDER BY id LIMIT %s""", (limit,))
+        cur.execute(f"""SELECT id, title, text, language, COALESCE(content_hash, 'len:' || length(text))
+                        FROM articles
+                        WHERE (tagged_at IS NULL
+                               OR tagged_hash IS DISTINCT FROM COALESCE(content_hash, 'len:' || length(text)))
+                              {where}
+                        ORDER BY id LIMIT %s""", params)
         return cur.fetchall()
 
 
