@@ -484,14 +484,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.articles < 100 or args.months < 2 or args.repeat < 1:
         parser.error("--articles >= 100, --months >= 2, --repeat >= 1")
 
-    import psycopg2
+    from benchmarks import server_or_none
 
-    from newsmon.localdb import find_server
-
-    try:
-        server_url = find_server()
-    except (RuntimeError, OSError, psycopg2.Error) as exc:
-        print(f"error: the benchmark needs PostgreSQL and none is available: {exc}", file=sys.stderr)
+    server_url = server_or_none()
+    if server_url is None:
         return 2
     result = run(server_url, args.articles, args.months, args.repeat, progress=not args.json)
     print(json.dumps(result, indent=2, default=str) if args.json else format_report(result))

@@ -437,14 +437,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.articles < 1 or args.feeds < 1 or not 1 <= args.hosts <= 250 or min(workers) < 1:
         parser.error("--articles, --feeds, --workers >= 1; --hosts 1-250")
 
-    import psycopg2
+    from benchmarks import server_or_none
 
-    from newsmon.localdb import find_server
-
-    try:
-        server_url = find_server()
-    except (RuntimeError, OSError, psycopg2.Error) as exc:
-        print(f"error: the benchmark needs PostgreSQL and none is available: {exc}", file=sys.stderr)
+    server_url = server_or_none()
+    if server_url is None:
         return 2
     result = run(server_url, args.articles, workers, args.feeds, args.hosts, args.corpus,
                  progress=not args.json)
