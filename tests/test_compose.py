@@ -703,3 +703,22 @@ def test_celery_extra_is_locked() -> None:
         assert requirement.specifier.contains(pins[name]), f"{requirement} but the lock has {pins[name]}"
     lock = (ROOT / "requirements.lock").read_text(encoding="utf-8")
     assert re.search(r"--extra celery\b", lock), "requirements.lock was not compiled with --extra celery"
+
+
+def test_dag_parse_time_knobs_reach_every_airflow_component(services: dict[str, dict[str, Any]]) -> None:
+    """The knobs the DAG files read with ``env_int`` when they are parsed (task concurrency, tag
+    shards, retries) shape the DAG itself: the scheduler, the DAG processor and the workers must
+    see the same values, so compose passes each one, from ``.env``, to every Airflow component."""
+    knobs = set()
+    for path in (ROOT / "dags").glob("*.py"):
+        knobs |= set(re.findall(r'env_int\("(NEWSMON_[A-Z0-9_]+)"', path.read_text()))
+    assert {"NEWSMON_TAG_SHARDS", "NEWSMON_POLL_CONCURRENCY"} <= knobs
+    airflow = [name for name, service in services.items() if "airflow" in name and name != "airflow-init"]
+    assert airflow
+    from_dotenv = {knob: "7" for knob in knobs}
+    for name in airflow:
+        defaults, set_in_dotenv = _env(services[name]), _env(services[name], from_dotenv)
+        missing = sorted(k for k in knobs if k not in defaults)
+        assert missing == [], f"{name} does not pass {missing}"
+        assert all(int(defaults[k]) >= 1 for k in knobs), defaults
+        assert {k: set_in_dotenv[k] for k in knobs} == from_dotenv, f"{name}: not every knob comes from .env"
