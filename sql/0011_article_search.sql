@@ -9,6 +9,10 @@
 -- One partial GIN index per text-search configuration lets a query be matched in each article's
 -- own language without rechecking (and detoasting) every candidate.
 
+-- No article may be stored between the backfill below and the new trigger: it would have
+-- neither a vector in the retired column nor a row in article_search.
+LOCK TABLE articles IN SHARE ROW EXCLUSIVE MODE;
+
 CREATE TABLE article_search (
     article_id bigint PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,
     seen_at    timestamptz NOT NULL,
@@ -20,7 +24,7 @@ CREATE TABLE article_search (
 
 COMMENT ON TABLE article_search IS
     'Full-text search index of the current, non-retracted articles: one row per article, kept by '
-    'the articles_search trigger. Query it with vector @@ websearch_to_tsquery(config, ...) joined '
+    'the articles_search_insert/_update triggers. Query it with vector @@ websearch_to_tsquery(config, ...) joined '
     'to articles on article_id; newsmon search does the ranking and snippets.';
 COMMENT ON COLUMN article_search.article_id IS 'The article (articles.id).';
 COMMENT ON COLUMN article_search.seen_at IS
@@ -74,9 +78,18 @@ DROP FUNCTION articles_search_vector_update();
 DROP INDEX articles_search_idx;
 ALTER TABLE articles DROP COLUMN search_vector;
 
-CREATE TRIGGER articles_search
-    AFTER INSERT OR UPDATE OF title, text, language, published_at, source_id, retracted_at ON articles
+CREATE TRIGGER articles_search_insert
+    AFTER INSERT ON articles
     FOR EACH ROW EXECUTE FUNCTION article_search_sync();
+-- Only when a searched or filtered value really changes: loads that name these columns with
+-- their old values (an agency status update, a re-seen page) do not re-parse the text.
+CREATE TRIGGER articles_search_update
+    AFTER UPDATE OF title, text, language, published_at, source_id, retracted_at ON articles
+    FOR EACH ROW
+    WHEN ((OLD.title, OLD.text, OLD.language, OLD.published_at, OLD.source_id, OLD.retracted_at)
+          IS DISTINCT FROM
+          (NEW.title, NEW.text, NEW.language, NEW.published_at, NEW.source_id, NEW.retracted_at))
+    EXECUTE FUNCTION article_search_sync();
 
 CREATE INDEX article_search_french ON article_search USING gin (vector)
     WHERE config = 'newsmon_french'::regconfig;

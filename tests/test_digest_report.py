@@ -189,6 +189,26 @@ def test_oversized_report_is_left_out_and_said(fresh_outbox: str, tmp_path: Path
     assert line["payload"]["report"]["bytes"] > 1000
 
 
+def test_a_report_that_breaks_does_not_hold_back_the_digest(fresh_outbox: str, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever goes wrong while making the report (here a bug injected in the renderer), the
+    digest goes out without it and says so."""
+    from newsmon import htmlreport
+
+    def broken(data: dict) -> str:
+        raise KeyError("stories")
+
+    monkeypatch.setattr(htmlreport, "render_report", broken)
+    settings = Settings(database_url=fresh_outbox)
+    with WebhookReceiver() as hook:
+        config, env = _config(tmp_path, hook.apprise_url())
+        built = _close_digest_after(fresh_outbox, settings, config, _busiest_day(fresh_outbox))
+        assert deliver_due(settings, config, now=built, env=env)["sent"] == 2
+        [request] = hook.wait_for(1)
+    assert request.body["attachments"] == []
+    assert "HTML report not attached: it could not be made ('stories')" in request.body["message"]
+
+
 @pytest.mark.parametrize(("cron", "tick", "day"), [
     ("0 7 * * *", "2026-11-25T07:00", "2026-11-24"),     # daily at 07:00: the whole day before
     ("0 0 * * *", "2026-11-25T00:00", "2026-11-24"),     # daily at midnight: the day that just ended

@@ -183,6 +183,18 @@ def test_apprise_json_webhook_receives_the_attachment(tmp_path: Path,
     assert list(tmp_path.iterdir()) == []
 
 
+def test_attachment_staging_failure_is_a_transient_notify_error(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """No room for the temporary copy (here: the temporary folder is gone) is a NotifyError the
+    outbox retries, not an OSError escaping the delivery loop; nothing reaches the webhook."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "gone"))
+    with WebhookReceiver() as hook:
+        with pytest.raises(NotifyError, match="cannot stage the attachments") as info:
+            send(Channel("ops", "apprise", hook.apprise_url()), WITH_REPORT, timeout=5)
+        assert info.value.transient
+        assert hook.requests == []
+
+
 @pytest.mark.parametrize(("name", "safe"), [
     ("newsmon-report-r-2026-11-24.html", "newsmon-report-r-2026-11-24.html"),
     ("../../etc/passwd", "passwd"), ("a b/c d.html", "c_d.html"), ("..", "attachment"),

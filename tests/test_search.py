@@ -368,3 +368,25 @@ def test_upgrade_moves_existing_vectors_to_the_search_table(pg_server: str, tmp_
         assert [h.url for h in result.hits] == ["https://x.example/1"] and result.matches == 1
     finally:
         drop_database(pg_server, name)
+
+
+def test_unchanged_values_do_not_rewrite_the_search_row(db: str, corpus: dict[str, int]) -> None:
+    """Loads name title, text, status columns with unchanged values (a status update, a page seen
+    again): the search row is left alone rather than re-parsed; a real change rewrites it."""
+    article = corpus["en_pipeline"]
+
+    def row_version(cur) -> str:
+        cur.execute("SELECT xmin::text FROM article_search WHERE article_id = %s", (article,))
+        return cur.fetchone()[0]
+
+    with psycopg2.connect(db) as conn, conn.cursor() as cur:
+        before = row_version(cur)
+        cur.execute("UPDATE articles SET title = title, text = text, language = language, "
+                    "published_at = published_at, source_id = source_id, retracted_at = retracted_at "
+                    "WHERE id = %s", (article,))
+        conn.commit()
+        assert row_version(cur) == before
+        cur.execute("UPDATE articles SET title = 'Gas pipeline reopens' WHERE id = %s", (article,))
+        conn.commit()
+        assert row_version(cur) != before
+    conn.close()

@@ -175,8 +175,11 @@ def _save_attachment(directory: Path, attachment: Attachment) -> dict[str, objec
     target = directory / f"{name.stem}-{digest[:8]}{name.suffix}"
     directory.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.part")
-    partial.write_bytes(attachment.content)
-    os.replace(partial, target)
+    try:
+        partial.write_bytes(attachment.content)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
     return {"filename": attachment.filename, "path": str(target), "mimetype": attachment.mimetype,
             "size": len(attachment.content), "sha256": digest}
 
@@ -242,8 +245,12 @@ def _send_apprise(channel: Channel, message: Message, timeout: float) -> None:
         try:
             attach = None
             if message.attachments:
-                folder = Path(tempfile.mkdtemp(prefix="newsmon-attach-"))
-                attach = _apprise_attachments(channel, message, folder)
+                try:
+                    folder = Path(tempfile.mkdtemp(prefix="newsmon-attach-"))
+                    attach = _apprise_attachments(channel, message, folder)
+                except OSError as exc:
+                    raise NotifyError(f"channel {channel.name}: cannot stage the attachments in a "
+                                      f"temporary folder: {exc.strerror or exc}", transient=True) from None
             ok = notifier.notify(title=message.title, body=message.body, attach=attach)
         finally:
             if folder is not None:

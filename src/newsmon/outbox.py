@@ -164,9 +164,10 @@ def _digest_report(settings: Settings, rule: Rule, tick: datetime) -> tuple[list
     command = f"newsmon report --day {day.isoformat()} --topic {rule.topic}"
     try:
         page = render_report(collect_report_data(settings.database_url, day=day, topic=rule.topic))
-    except (NewsmonError, psycopg2.Error) as exc:
-        reason = " ".join(str(exc).split())
-        log.warning("digest of rule %s: no HTML report: %s", rule.name, reason)
+    except Exception as exc:  # a report must never hold back the digest itself
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        known = isinstance(exc, NewsmonError | psycopg2.Error)
+        log.warning("digest of rule %s: no HTML report: %s", rule.name, reason, exc_info=not known)
         info["omitted"] = f"could not be made: {reason}"
         return [], info, f"HTML report not attached: it could not be made ({reason}). Try: {command}"
     content = page.encode("utf-8")
