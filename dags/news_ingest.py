@@ -69,7 +69,7 @@ def news_ingest() -> None:
 
         return asdict(process_entries(settings(), entry_ids))
 
-    @task(trigger_rule=TriggerRule.NONE_FAILED, max_active_tis_per_dagrun=TAG_SHARDS)
+    @task(trigger_rule=TriggerRule.NONE_FAILED)
     def tag_articles(shard: list[int]) -> dict:
         from newsmon.pipeline import tag_stage
 

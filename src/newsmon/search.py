@@ -84,6 +84,12 @@ def _config_query(config: str) -> str:
     return f"websearch_to_tsquery('{config}'::regconfig, %(q)s)"
 
 
+def _per_config_query(column: str) -> str:
+    """The query parsed in the configuration held by ``column`` (a CASE over constants)."""
+    return (f"CASE {column} " + " ".join(f"WHEN '{c}'::regconfig THEN {_config_query(c)}" for c in TS_CONFIGS)
+            + " END")
+
+
 def build_query(query: str, *, language: str | None = None, since: datetime | date | None = None,
                 topic: str | None = None, source: str | None = None, limit: int = 20,
                 rank_window: int | None = DEFAULT_RANK_WINDOW) -> tuple[str, dict[str, Any]]:
@@ -109,12 +115,11 @@ def build_query(query: str, *, language: str | None = None, since: datetime | da
         where += ["s.config = newsmon_ts_config(%(lang)s)",
                   "s.vector @@ websearch_to_tsquery(newsmon_ts_config(%(lang)s), %(q)s)",
                   "lower(s.language) = %(lang)s"]
-        rank_query = "websearch_to_tsquery(newsmon_ts_config(%(lang)s), %(q)s)"
+        rank_query = headline_query = "websearch_to_tsquery(newsmon_ts_config(%(lang)s), %(q)s)"
     else:
         where.append("(" + "\n               OR ".join(
             f"(s.config = '{c}'::regconfig AND s.vector @@ {_config_query(c)})" for c in TS_CONFIGS) + ")")
-        rank_query = ("CASE s.config " + " ".join(f"WHEN '{c}'::regconfig THEN {_config_query(c)}"
-                                                   for c in TS_CONFIGS) + " END")
+        rank_query, headline_query = _per_config_query("s.config"), _per_config_query("top.config")
     if since is not None:
         params["since"] = _as_datetime(since)
         where.append("s.seen_at >= %(since)s")
@@ -142,7 +147,7 @@ def build_query(query: str, *, language: str | None = None, since: datetime | da
         )
         SELECT a.id, a.story_id, top.seen_at, src.name, a.language, top.rank, a.title,
                ts_headline(top.config, left(a.text, {_HEADLINE_CHARS}),
-                           {rank_query.replace("s.config", "top.config")}, '{_HEADLINE_OPTIONS}'),
+                           {headline_query}, '{_HEADLINE_OPTIONS}'),
                a.url, (SELECT count(*) FROM matches)
         FROM top
         JOIN articles a ON a.id = top.article_id
