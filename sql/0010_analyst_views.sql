@@ -35,8 +35,9 @@ LEFT JOIN article_topics t ON t.article_id = a.id AND t.matched
 GROUP BY a.id, src.name, st.article_count, st.first_seen_at;
 
 -- One row per (topic, story) where at least one article of the story (not retracted) matched
--- the topic. The members' sources and languages are a LEFT JOIN on a subquery unique per story:
--- a query that does not ask for them does not compute them.
+-- the topic. The members' sources and languages are per-row subqueries on articles_story_idx:
+-- computed only for the rows and columns a query asks for (a topic and time filter stays an index
+-- lookup; a query that does not select them does not compute them at all).
 CREATE VIEW topic_stories AS
 SELECT m.topic,
        m.story_id,
@@ -49,8 +50,13 @@ SELECT m.topic,
        m.matched_articles,
        m.best_score,
        m.best_article_id,
-       mem.sources,
-       mem.languages
+       (SELECT COALESCE(array_agg(DISTINCT src.name ORDER BY src.name), '{}')
+          FROM articles x JOIN sources src ON src.id = x.source_id
+         WHERE x.story_id = m.story_id AND x.retracted_at IS NULL) AS sources,
+       (SELECT COALESCE(array_agg(DISTINCT x.language ORDER BY x.language)
+                        FILTER (WHERE x.language IS NOT NULL), '{}')
+          FROM articles x
+         WHERE x.story_id = m.story_id AND x.retracted_at IS NULL) AS languages
 FROM (
     SELECT t.topic,
            a.story_id,
@@ -64,17 +70,7 @@ FROM (
     GROUP BY t.topic, a.story_id
 ) m
 JOIN stories s ON s.id = m.story_id
-LEFT JOIN articles r ON r.id = s.representative_article_id
-LEFT JOIN (
-    SELECT x.story_id,
-           COALESCE(array_agg(DISTINCT src.name ORDER BY src.name) FILTER (WHERE src.name IS NOT NULL),
-                    '{}') AS sources,
-           array_agg(DISTINCT x.language ORDER BY x.language) AS languages
-    FROM articles x
-    LEFT JOIN sources src ON src.id = x.source_id
-    WHERE x.story_id IS NOT NULL
-    GROUP BY x.story_id
-) mem ON mem.story_id = m.story_id;
+LEFT JOIN articles r ON r.id = s.representative_article_id;
 
 COMMENT ON VIEW article_overview IS
     'One row per article as it stands now (its latest version; earlier texts are in article_versions), '
@@ -119,7 +115,7 @@ COMMENT ON COLUMN topic_stories.matched_articles IS 'Of which matched the topic 
 COMMENT ON COLUMN topic_stories.best_score IS 'Highest topic score among its matching articles, from 0 to 1.';
 COMMENT ON COLUMN topic_stories.best_article_id IS 'The matching article with that score (articles.id; see topic_articles for why).';
 COMMENT ON COLUMN topic_stories.sources IS
-    'Names of the sources of the story''s articles, sorted (copies seen in other feeds: see story_overview.sources).';
-COMMENT ON COLUMN topic_stories.languages IS 'Languages of the story''s articles, sorted.';
+    'Names of the sources of the story''s current (not retracted) articles, sorted (copies seen in other feeds: see story_overview.sources).';
+COMMENT ON COLUMN topic_stories.languages IS 'Languages of the story''s current (not retracted) articles, sorted.';
 
 GRANT SELECT ON article_overview, topic_stories TO newsmon_reader;
