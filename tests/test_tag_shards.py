@@ -155,3 +155,21 @@ def test_finish_run_sums_shard_results(db: str) -> None:
         assert counts["articles_tagged"] == count
         assert _rows(db, """SELECT articles_tagged, (details -> 'stage_seconds' ->> 'tag')::float
                             FROM pipeline_runs WHERE run_id = %s""", (run_id,)) == [(count, seconds)]
+
+
+
+@pytest.mark.parametrize("shard", [None, (1, 2)])
+def test_the_tag_stage_finds_its_work_through_the_partial_index(samples_db: str,
+                                                                 shard: tuple[int, int] | None) -> None:
+    """untagged_articles' condition is the predicate of articles_to_tag_idx (sql/0014): with or
+    without a shard, the stale-or-untagged lookup reads that index, not every article."""
+    sql, params = store.untagged_query(10, shard)
+    conn = psycopg2.connect(samples_db)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SET enable_seqscan = off")
+            cur.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(r[0] for r in cur.fetchall())
+    finally:
+        conn.close()
+    assert "articles_to_tag_idx" in plan, plan
