@@ -30,7 +30,7 @@ $(STAMP): requirements.lock pyproject.toml
 install: $(STAMP) ## create .venv from the lock file
 
 demo: $(STAMP) ## run news_ingest once, through Airflow, on the bundled sample site
-	$(BIN)/python -m newsmon.demo
+	$(BIN)/python -m newsmon.operations.demo
 
 test: $(STAMP) ## run the whole test suite (PostgreSQL: local server, else a throwaway cluster)
 	$(BIN)/python -m pytest -q
@@ -57,5 +57,5 @@ bench: $(STAMP) ## benchmarks: processing (needs ../shared), dedup at 10k/1M, po
 	$(BIN)/python -m benchmarks.bench_partitioning
 
 clean: ## remove the venv and local state (.local: demo database cluster, Airflow home)
-	-$(BIN)/python -c "from newsmon.localdb import stop_local_cluster; stop_local_cluster()" 2>/dev/null
+	-$(BIN)/python -c "from newsmon.operations.localdb import stop_local_cluster; stop_local_cluster()" 2>/dev/null
 	rm -rf $(VENV) .local .pytest_cache .ruff_cache

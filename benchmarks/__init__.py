@@ -6,13 +6,13 @@ developer's checkout, and skip cleanly without it.
 
 
 def server_or_none() -> str | None:
-    """The PostgreSQL server a benchmark may create its database on (``newsmon.localdb``), or
+    """The PostgreSQL server a benchmark may create its database on (``newsmon.operations.localdb``), or
     None after saying on stderr why there is none."""
     import sys
 
     import psycopg2
 
-    from newsmon.localdb import find_server
+    from newsmon.operations.localdb import find_server
 
     try:
         return find_server()

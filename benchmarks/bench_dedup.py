@@ -2,7 +2,7 @@
 
 Fills a fresh PostgreSQL database with synthetic stored articles (random MinHash signatures,
 their LSH band keys in the GIN-indexed array, as the pipeline stores them), then loads new
-realistic articles through ``store.load_articles`` (exact-hash check, LSH lookup, same-story
+realistic articles through ``stories.store.load_articles`` (exact-hash check, LSH lookup, same-story
 decision, insert, fingerprint, story) and reports the time per new article at each size, their
 ratio (target < 1.5: the lookup must not grow with the corpus) and the worker's peak memory.
 
@@ -61,7 +61,7 @@ def _fill_dsn(dsn: str, start: int, stop: int, seed: int) -> None:
 
 def _fill(conn, start: int, stop: int, rng: np.random.Generator) -> None:
     """COPY synthetic articles and fingerprints with ids start..stop-1."""
-    from newsmon.stories import NUM_PERM, Fingerprint
+    from newsmon.stories.neardup import NUM_PERM, Fingerprint
 
     chunk = 20_000
     for lo in range(start, stop, chunk):
@@ -90,10 +90,11 @@ def _fill(conn, start: int, stop: int, rng: np.random.Generator) -> None:
 
 
 def _measure(dsn: str, texts: list[str], batch: int = 50) -> dict[str, float]:
-    from newsmon.db import transaction
-    from newsmon.deduplication import content_hash
-    from newsmon.store import ArticleCandidate, load_articles, near_duplicate_candidates
-    from newsmon.stories import fingerprint
+    from newsmon.articles.hashing import content_hash
+    from newsmon.articles.store import ArticleCandidate
+    from newsmon.core.db import transaction
+    from newsmon.stories.neardup import fingerprint
+    from newsmon.stories.store import load_articles, near_duplicate_candidates
 
     started = time.perf_counter()
     candidates = [ArticleCandidate(
@@ -128,8 +129,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import psycopg2
 
-    from newsmon.localdb import create_database, drop_database, find_server
-    from newsmon.migrate import migrate
+    from newsmon.operations.localdb import create_database, drop_database, find_server
+    from newsmon.operations.migrate import migrate
 
     server = find_server()
     name = f"newsmon_bench_{uuid.uuid4().hex[:8]}"

@@ -36,7 +36,7 @@ def _peak_kib() -> int:
 
 
 def _child(dsn: str, fmt: str, rows: int, queue) -> None:
-    from newsmon.export import export
+    from newsmon.analysts.export import export
 
     baseline = _peak_kib()
     started = time.perf_counter()
@@ -52,8 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
-    from newsmon.localdb import create_database, drop_database, find_server
-    from newsmon.migrate import migrate
+    from newsmon.operations.localdb import create_database, drop_database, find_server
+    from newsmon.operations.migrate import migrate
 
     server = find_server()
     name = f"newsmon_bench_{uuid.uuid4().hex[:10]}"

@@ -1,6 +1,6 @@
 """Month partitioning of ``articles`` and its tags, measured: the same data in two layouts.
 
-In a throwaway database (``newsmon.migrate.migrate``, then COPY) this fills the real, single
+In a throwaway database (``newsmon.operations.migrate.migrate``, then COPY) this fills the real, single
 ``articles`` table with ``--articles`` short articles spread over ``--months`` months (ids in
 insertion order, 2 % without a publication date), one ``article_topics`` row per article (the
 NATO–Russia topic, about 15 % matched) and two ``article_entities`` rows per article. It then
@@ -19,9 +19,9 @@ other work on the machine slows both alike:
 
 - analyst queries: matched topic articles of the last 24 hours and of the last 7 days, and an
   entity-mentions-per-day aggregate over one month, each in two forms: as the views and
-  ``newsmon.search`` write them (``COALESCE(published_at, created_at)``, which no partition
+  ``newsmon.analysts.search`` write them (``COALESCE(published_at, created_at)``, which no partition
   bound can prune) and rewritten with a ``created_at`` bound that lets the planner prune;
-- lookups: one article by ``canonical_url``; the dedup lookup of ``store.load_articles`` (100
+- lookups: one article by ``canonical_url``; the dedup lookup of ``stories.store.load_articles`` (100
   URLs and 100 content hashes, half of them stored); an insert of 100 new articles (rolled
   back). These run without any time index (``articles_seen_idx`` of sql/0013 is dropped first).
   Then the time-bounded queries again on the single table with an index on
@@ -179,7 +179,7 @@ LAYOUTS = {"single": {"a": "articles", "t": "article_topics", "e": "article_enti
            "partitioned": {"a": "p_articles", "t": "p_article_topics", "e": "p_article_entities"}}
 
 # {a}, {t}, {e}: the layout's tables. View form: what topic_articles / entity_mentions_daily /
-# newsmon.search write. Pruning form: the same with created_at bounds the planner can prune on.
+# newsmon.analysts.search write. Pruning form: the same with created_at bounds the planner can prune on.
 TOPIC_VIEW = """SELECT t.score, a.id, a.title, COALESCE(a.published_at, a.created_at) AS seen_at
 FROM {t} t JOIN {a} a ON a.id = t.article_id
 WHERE t.topic = %(topic)s AND t.matched AND a.retracted_at IS NULL
@@ -317,8 +317,8 @@ def run(server_url: str, articles: int, months: int, repeat: int, progress: bool
     """Build both layouts in a throwaway database, time them; JSON-serializable result."""
     import psycopg2
 
-    from newsmon.localdb import create_database, drop_database
-    from newsmon.migrate import migrate
+    from newsmon.operations.localdb import create_database, drop_database
+    from newsmon.operations.migrate import migrate
 
     def say(message: str) -> None:
         if progress:

@@ -197,7 +197,7 @@ class Site:
 # -- workers -------------------------------------------------------------------------------------
 
 def _settings(dsn: str) -> Any:
-    from newsmon.config import Settings
+    from newsmon.core.config import Settings
 
     return Settings(database_url=dsn, host_min_interval=0.0)
 
@@ -206,8 +206,8 @@ def _worker(dsn: str, tasks: Any, results: Any) -> None:
     """One worker process: warm up, then run tasks from the queue until ``None``."""
     import logging
 
-    from newsmon.language import detect_language
-    from newsmon.pipeline import poll_source, process_entries, tag_stage
+    from newsmon.articles.language import detect_language
+    from newsmon.pipeline.tasks import poll_source, process_entries, tag_stage
 
     logging.basicConfig(level=logging.WARNING)
     settings = _settings(dsn)
@@ -218,7 +218,7 @@ def _worker(dsn: str, tasks: Any, results: Any) -> None:
     detect_language("A short English sentence to load the language profiles before timing.", None)
     tag_stage(settings)
     if settings.ner == "auto":
-        from newsmon.tagging import _ner_model
+        from newsmon.tagging.entities import _ner_model
 
         _ner_model("fr")
     results.put(("ready", os.getpid(), None, time.perf_counter() - started))
@@ -266,10 +266,10 @@ def run_phase(server_url: str, site: Site, workers: int) -> dict[str, Any]:
     """One news_ingest run over the whole site with ``workers`` worker processes."""
     import psycopg2
 
-    from newsmon.config import FeedConfig
-    from newsmon.localdb import create_database, drop_database
-    from newsmon.migrate import migrate
-    from newsmon.pipeline import finish_run, plan_batches, start_run, sync_sources
+    from newsmon.core.config import FeedConfig
+    from newsmon.operations.localdb import create_database, drop_database
+    from newsmon.operations.migrate import migrate
+    from newsmon.pipeline.tasks import finish_run, plan_batches, start_run, sync_sources
 
     name = f"newsmon_bench_{uuid.uuid4().hex[:10]}"
     dsn = create_database(server_url, name)

@@ -105,11 +105,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from tqdm import tqdm
 
-    from newsmon.config import FeedConfig, Settings
-    from newsmon.downloads import Fetcher
-    from newsmon.localdb import create_database, drop_database, find_server
-    from newsmon.migrate import migrate
-    from newsmon.pipeline import poll_source, summarize, sync_sources
+    from newsmon.core.config import FeedConfig, Settings
+    from newsmon.ingest.downloads import Fetcher
+    from newsmon.operations.localdb import create_database, drop_database, find_server
+    from newsmon.operations.migrate import migrate
+    from newsmon.pipeline.tasks import poll_source, summarize, sync_sources
 
     server = find_server()
     name = f"newsmon_bench_{uuid.uuid4().hex[:8]}"

@@ -5,7 +5,8 @@ No network: the pages are decompressed into memory before any timing. Per page, 
 path is what ``pipeline.process_entries`` does once a page is fetched: ``extract_article``
 (page meta tags for metadata, as when the feed gives title and date) -> ``detect_language``
 (with the page's declared language) -> ``content_hash`` -> ``stories.fingerprint`` -> an
-``ArticleCandidate`` (text_source ``page``) -> ``store.load_articles`` (dedup, stories) into PostgreSQL, in
+``ArticleCandidate`` (text_source ``page``) -> ``stories.store.load_articles`` (dedup, stories)
+into PostgreSQL, in
 batches of 100 with a commit per batch. The database is real: a fresh one, migrated, dropped
 at the end. The reference is ``trafilatura.extract(html)`` with its defaults on the same pages,
 in the same run: each batch of pages goes through newsmon, then through trafilatura, so a burst
@@ -65,14 +66,15 @@ def _pin_to_one_cpu() -> int | None:
 def _newsmon_batch(conn: Any, batch: list[tuple[str, bytes]], round_no: int, totals: _Totals,
                    bar: Any) -> float:
     """newsmon's processing of one batch of pages, loaded and committed; returns its wall time."""
-    from newsmon import store
-    from newsmon.deduplication import content_hash
-    from newsmon.extraction import extract_article
-    from newsmon.language import detect_language
-    from newsmon.stories import fingerprint
+    from newsmon.articles import store as article_store
+    from newsmon.articles.extraction import extract_article
+    from newsmon.articles.hashing import content_hash
+    from newsmon.articles.language import detect_language
+    from newsmon.stories import store as story_store
+    from newsmon.stories.neardup import fingerprint
 
     stages = totals.stages
-    candidates: list[store.ArticleCandidate] = []
+    candidates: list[article_store.ArticleCandidate] = []
     now = datetime.now(UTC)
     started = time.perf_counter()
     for name, html in batch:
@@ -98,13 +100,13 @@ def _newsmon_batch(conn: Any, batch: list[tuple[str, bytes]], round_no: int, tot
         stages["language"] += t2 - t1
         stages["hash"] += t3 - t2
         stages["fingerprint"] += t3b - t3
-        candidates.append(store.ArticleCandidate(
+        candidates.append(article_store.ArticleCandidate(
             canonical_url=url, url=url, source_id=None, title=extracted.title, text=text,
             author=extracted.author, language=language.language, language_prob=language.probability,
             language_method=language.method, published_at=extracted.published_at, fetched_at=now,
             content_hash=text_hash, text_source="page", extraction_status="ok", fingerprint=signature))
     t4 = time.perf_counter()
-    outcomes = store.load_articles(conn, candidates)
+    outcomes = story_store.load_articles(conn, candidates)
     conn.commit()
     finished = time.perf_counter()
     stages["load"] += finished - t4
@@ -128,16 +130,17 @@ def _warm_up(conn: Any, html: bytes) -> None:
     """First calls load langdetect's profiles and trafilatura's caches: keep them out of timing."""
     import trafilatura
 
-    from newsmon import store
-    from newsmon.deduplication import content_hash
-    from newsmon.extraction import extract_article
-    from newsmon.language import detect_language
+    from newsmon.articles import store as article_store
+    from newsmon.articles.extraction import extract_article
+    from newsmon.articles.hashing import content_hash
+    from newsmon.articles.language import detect_language
+    from newsmon.stories import store as story_store
 
     trafilatura.extract(html)
     extracted = extract_article(html, "https://bench.invalid/warm-up")
     if extracted is not None:
         language = detect_language(extracted.text, extracted.language)
-        store.load_articles(conn, [store.ArticleCandidate(
+        story_store.load_articles(conn, [article_store.ArticleCandidate(
             canonical_url="https://bench.invalid/warm-up", url="https://bench.invalid/warm-up",
             source_id=None, title=None, text=extracted.text, author=None, language=language.language,
             language_prob=language.probability, language_method=language.method, published_at=None,
@@ -154,9 +157,9 @@ def run(pages: dict[str, bytes], server_url: str, *, rounds: int = 3, batch_size
     import trafilatura
     from tqdm import tqdm
 
-    from newsmon.db import connect, redact
-    from newsmon.localdb import create_database, drop_database
-    from newsmon.migrate import migrate
+    from newsmon.core.db import connect, redact
+    from newsmon.operations.localdb import create_database, drop_database
+    from newsmon.operations.migrate import migrate
 
     cpu = _pin_to_one_cpu()
     items = list(pages.items())
@@ -277,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import psycopg2
 
-    from newsmon.localdb import find_server
+    from newsmon.operations.localdb import find_server
 
     pages = load_pages(args.corpus)
     try:

@@ -99,7 +99,7 @@ def _percentile(values: list[float], p: float) -> float:
 
 def _time_queries(dsn: str, terms: list[str], count: int, rng: random.Random,
                   language: str | None = None, rank_window: int | None = None) -> dict[str, float]:
-    from newsmon.search import DEFAULT_RANK_WINDOW, search
+    from newsmon.analysts.search import DEFAULT_RANK_WINDOW, search
 
     window = DEFAULT_RANK_WINDOW if rank_window is None else rank_window
     times: list[float] = []
@@ -133,7 +133,7 @@ def _matches(dsn: str, term: str) -> int:
 def _explain(dsn: str, term: str) -> str:
     import psycopg2
 
-    from newsmon.search import build_query
+    from newsmon.analysts.search import build_query
 
     sql, params = build_query(term, limit=20)
     conn = psycopg2.connect(dsn)
@@ -146,8 +146,8 @@ def _explain(dsn: str, term: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from newsmon.localdb import create_database, drop_database, find_server
-    from newsmon.migrate import migrate
+    from newsmon.operations.localdb import create_database, drop_database, find_server
+    from newsmon.operations.migrate import migrate
 
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

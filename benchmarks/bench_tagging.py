@@ -61,10 +61,10 @@ def _rate(func, items, repeat: int) -> tuple[float, float]:
 
 def run(count: int = 400, size: int = 3000, repeat: int = 3, yake_articles: int = 100) -> dict:
     """Measure and return the figures (see the module docstring)."""
-    from newsmon import gazetteer as gazetteer_module
-    from newsmon.keywords import key_phrases, term_hits
-    from newsmon.tagging import entities, ner_available, ner_mentions, tag
-    from newsmon.topics import load_topics, score
+    from newsmon.tagging import gazetteer as gazetteer_module
+    from newsmon.tagging.entities import entities, ner_available, ner_mentions, tag
+    from newsmon.tagging.keywords import key_phrases, term_hits
+    from newsmon.tagging.topics import load_topics, score
 
     gazetteer_module._CACHE.clear()
     started = time.perf_counter()

@@ -1,6 +1,6 @@
 """Precision and recall of "same story" on the labeled pairs of ``eval/dedup`` (written for
 this project: see eval/dedup/README.md). Uses the pipeline's own decision rule,
-LSH band keys to find candidates, then ``newsmon.stories.compare`` on the MinHash
+LSH band keys to find candidates, then ``newsmon.stories.neardup.compare`` on the MinHash
 fingerprints of the text plus the titles.
 
     python -m benchmarks.eval_dedup [--json] [--errors]
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from newsmon.stories import Thresholds, band_keys, compare, fingerprint
+from newsmon.stories.neardup import Thresholds, band_keys, compare, fingerprint
 
 EVAL_DIR = Path(__file__).resolve().parents[1] / "eval" / "dedup"
 

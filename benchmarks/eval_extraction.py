@@ -1,4 +1,4 @@
-"""Extraction quality: token F1 of ``newsmon.extraction.extract_article`` against the gold
+"""Extraction quality: token F1 of ``newsmon.articles.extraction.extract_article`` against the gold
 article bodies of the article-extraction-benchmark (181 English news pages in ``../shared``).
 
 Bare trafilatura is scored in the same run, as the reference our extractor must not fall
@@ -114,7 +114,7 @@ def benchmark_f1(pairs: Iterable[tuple[str, str | None]]) -> float:
 # -- extractors ----------------------------------------------------------------------------------
 
 def _newsmon(html: bytes) -> str | None:
-    from newsmon.extraction import extract_article
+    from newsmon.articles.extraction import extract_article
 
     article = extract_article(html)
     return article.text if article else None
@@ -122,7 +122,7 @@ def _newsmon(html: bytes) -> str | None:
 
 def _newsmon_meta_tags(html: bytes) -> str | None:
     """The pipeline's usual path: metadata from meta tags (the feed gives title and date)."""
-    from newsmon.extraction import extract_article
+    from newsmon.articles.extraction import extract_article
 
     article = extract_article(html, full_metadata=False)
     return article.text if article else None

@@ -10,7 +10,7 @@ The gazetteer also knows ministries, armed forces, offices, weapons, events and 
 that the corpus deliberately leaves untagged; those predictions are counted apart
 (``out_of_scope``) and also reported unscoped (``unscoped_precision``).
 
-Topics: ``topics.nato_russia`` against ``newsmon.topics.classify``; precision, recall and the
+Topics: ``topics.nato_russia`` against ``newsmon.tagging.topics.classify``; precision, recall and the
 accuracy per ``kind`` of article.
 
     python -m benchmarks.eval_tagging [--json] [--errors]
@@ -26,9 +26,9 @@ from pathlib import Path
 
 import yaml
 
-from newsmon.gazetteer import DEFAULT_GAZETTEER_DIR, Gazetteer, load_gazetteer
-from newsmon.tagging import entities, tag
-from newsmon.topics import DEFAULT_TOPICS_DIR, classify, load_topics
+from newsmon.tagging.entities import entities, tag
+from newsmon.tagging.gazetteer import DEFAULT_GAZETTEER_DIR, Gazetteer, load_gazetteer
+from newsmon.tagging.topics import DEFAULT_TOPICS_DIR, classify, load_topics
 
 EVAL_DIR = Path(__file__).resolve().parents[1] / "eval" / "tagging"
 TOPIC = "nato_russia"

@@ -29,15 +29,15 @@ from newsmon_airflow import articles_asset, dag_defaults, settings
 def news_alerts() -> None:
     @task
     def enqueue() -> int:
-        from newsmon.alerts import load_alert_config
-        from newsmon.outbox import enqueue_alerts
+        from newsmon.alerts.outbox import enqueue_alerts
+        from newsmon.alerts.rules import load_alert_config
 
         return enqueue_alerts(settings(), load_alert_config())
 
     @task
     def digests(recorded: int) -> int:
-        from newsmon.alerts import load_alert_config
-        from newsmon.outbox import build_digests
+        from newsmon.alerts.outbox import build_digests
+        from newsmon.alerts.rules import load_alert_config
 
         return build_digests(settings(), load_alert_config())
 
@@ -45,8 +45,8 @@ def news_alerts() -> None:
     def deliver(made: int) -> dict:
         from newsmon_notifier import channel_env
 
-        from newsmon.alerts import load_alert_config
-        from newsmon.outbox import deliver_due
+        from newsmon.alerts.outbox import deliver_due
+        from newsmon.alerts.rules import load_alert_config
 
         config = load_alert_config()
         return deliver_due(settings(), config, env=channel_env(config))
@@ -55,8 +55,8 @@ def news_alerts() -> None:
     def notify_ops(delivered: dict) -> list[str]:
         from newsmon_notifier import channel_env
 
-        from newsmon.alerts import load_alert_config
-        from newsmon.outbox import notify_ops_changes
+        from newsmon.alerts.outbox import notify_ops_changes
+        from newsmon.alerts.rules import load_alert_config
 
         config = load_alert_config()
         return notify_ops_changes(settings(), config, channel_env(config))

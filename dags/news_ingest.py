@@ -34,7 +34,7 @@ TAG_SHARDS = max(1, env_int("NEWSMON_TAG_SHARDS", 1))
 def news_ingest() -> None:
     @task
     def start_run() -> None:
-        from newsmon.pipeline import start_run as start
+        from newsmon.pipeline.tasks import start_run as start
 
         ctx = get_current_context()
         start(settings(), ctx["dag"].dag_id, ctx["run_id"], ctx.get("data_interval_start"),
@@ -42,7 +42,7 @@ def news_ingest() -> None:
 
     @task
     def sync_sources() -> list[str]:
-        from newsmon.pipeline import sync_sources as sync
+        from newsmon.pipeline.tasks import sync_sources as sync
 
         return sync(settings())
 
@@ -50,14 +50,14 @@ def news_ingest() -> None:
     def poll_feed(source: str) -> dict:
         from dataclasses import asdict
 
-        from newsmon.pipeline import poll_source
+        from newsmon.pipeline.tasks import poll_source
 
         force = bool(get_current_context()["params"].get("force_poll"))
         return asdict(poll_source(settings(), source, force=force))
 
     @task
     def plan_batches(polls: list[dict]) -> list[list[int]]:
-        from newsmon.pipeline import plan_batches as plan
+        from newsmon.pipeline.tasks import plan_batches as plan
 
         return plan(settings())
 
@@ -65,20 +65,20 @@ def news_ingest() -> None:
     def process_batch(entry_ids: list[int]) -> dict:
         from dataclasses import asdict
 
-        from newsmon.pipeline import process_entries
+        from newsmon.pipeline.tasks import process_entries
 
         return asdict(process_entries(settings(), entry_ids))
 
     @task(trigger_rule=TriggerRule.NONE_FAILED)
     def tag_articles(shard: list[int]) -> dict:
-        from newsmon.pipeline import tag_stage
+        from newsmon.pipeline.tasks import tag_stage
 
         return tag_stage(settings(), shard=shard)
 
     @task(trigger_rule=TriggerRule.ALL_DONE, outlets=[ARTICLES_ASSET])
     def finish_run(names: list[str], polls: list[dict], planned: list[list[int]],
                    batches: list[dict], tagged: list[dict]) -> dict:
-        from newsmon.pipeline import finish_run as finish
+        from newsmon.pipeline.tasks import finish_run as finish
 
         ctx = get_current_context()
         polls, batches, tagged = list(polls or []), list(batches or []), list(tagged or [])

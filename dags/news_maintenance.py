@@ -25,14 +25,14 @@ from newsmon_airflow import dag_defaults, settings
 def news_maintenance() -> None:
     @task
     def retention() -> dict:
-        from newsmon.maintenance import Retention, apply_retention
+        from newsmon.operations.maintenance import Retention, apply_retention
 
         config = settings()
         return apply_retention(config, Retention(config.retention_entries_days, config.retention_bodies_days))
 
     @task
     def vacuum(removed: dict) -> list[str]:
-        from newsmon.maintenance import vacuum as run_vacuum
+        from newsmon.operations.maintenance import vacuum as run_vacuum
 
         return run_vacuum(settings())
 
@@ -40,9 +40,9 @@ def news_maintenance() -> None:
     def health_summary(vacuumed: list[str]) -> dict:
         from newsmon_notifier import channel_env
 
-        from newsmon.alerts import load_alert_config
-        from newsmon.maintenance import health_summary as summary
-        from newsmon.outbox import send_ops
+        from newsmon.alerts.outbox import send_ops
+        from newsmon.alerts.rules import load_alert_config
+        from newsmon.operations.maintenance import health_summary as summary
 
         config = load_alert_config()
         title, body, counts = summary(settings())

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from newsmon.config import Settings
+    from newsmon.core.config import Settings
 
 NEWS_DB_CONN_ID = "newsmon_db"
 ARTICLES_ASSET_NAME = "newsmon_articles"
@@ -51,7 +51,7 @@ def news_database_url() -> str:
     except Exception:  # not defined: AirflowNotFoundException (its module moved across versions)
         conn = None
     if conn is not None and conn.host:
-        from newsmon.db import dsn_from_parts
+        from newsmon.core.db import dsn_from_parts
 
         return dsn_from_parts(host=conn.host, port=conn.port, login=conn.login, password=conn.password,
                               database=conn.schema, options=conn.extra_dejson or None)
@@ -63,7 +63,7 @@ def news_database_url() -> str:
 
 
 def settings() -> Settings:
-    from newsmon.config import Settings
+    from newsmon.core.config import Settings
 
     return Settings.from_env(database_url=news_database_url())
 

@@ -59,8 +59,8 @@ class NewsmonOpsNotifier(BaseNotifier):
             super().render_template_fields(context, SandboxedEnvironment())
 
     def notify(self, context: Any) -> None:
-        from newsmon.alerts import load_alert_config
-        from newsmon.outbox import send_ops
+        from newsmon.alerts.outbox import send_ops
+        from newsmon.alerts.rules import load_alert_config
 
         dag = context.get("dag")
         ti = context.get("ti") or context.get("task_instance")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from newsmon.alerts import AlertConfig, load_alert_config
+from newsmon.alerts.rules import AlertConfig, load_alert_config
 
 
 def alert_config(tmp_path: Path, rules: str, hook: str | None = None) -> tuple[AlertConfig, dict[str, str]]:

@@ -36,7 +36,7 @@ for _key in [k for k in os.environ if k.startswith("NEWSMON_") and k not in ("NE
 @pytest.fixture(scope="session")
 def pg_server() -> str:
     """Maintenance URL of a PostgreSQL server (local 5432, else a throwaway cluster)."""
-    from newsmon.localdb import find_server
+    from newsmon.operations.localdb import find_server
 
     return find_server()
 
@@ -44,8 +44,8 @@ def pg_server() -> str:
 @pytest.fixture(scope="session")
 def database_url(pg_server: str) -> Iterator[str]:
     """A fresh, migrated database for this test session, dropped at the end."""
-    from newsmon.localdb import create_database, drop_database
-    from newsmon.migrate import migrate
+    from newsmon.operations.localdb import create_database, drop_database
+    from newsmon.operations.migrate import migrate
 
     name = f"newsmon_test_{uuid.uuid4().hex[:10]}"
     url = create_database(pg_server, name)
@@ -81,8 +81,8 @@ def db(database_url: str) -> str:
 def samples_db(database_url: str, sample_site) -> str:
     """The session database emptied, then the bundled sample site ingested and tagged, once per
     test module (the tests of a module read it and may add to it)."""
-    from newsmon.config import Settings
-    from newsmon.pipeline import ingest_once
+    from newsmon.core.config import Settings
+    from newsmon.pipeline.tasks import ingest_once
 
     empty_database(database_url)
     os.environ["NEWSMON_SAMPLES_URL"] = sample_site.base_url
@@ -97,7 +97,7 @@ def samples_db(database_url: str, sample_site) -> str:
 @pytest.fixture(scope="session")
 def sample_site() -> Iterator[object]:
     """The bundled demo site served on a free loopback port."""
-    from newsmon.samplesite import SampleSite
+    from newsmon.operations.samplesite import SampleSite
 
     with SampleSite() as site:
         yield site

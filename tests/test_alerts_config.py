@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from newsmon.alerts import (
+from newsmon.alerts.rules import (
     DEFAULT_ALERTS_FILE,
     AlertConfig,
     ChannelConfig,
@@ -27,7 +27,7 @@ from newsmon.alerts import (
     summarize_why,
     validate_cron,
 )
-from newsmon.errors import ConfigError
+from newsmon.core.errors import ConfigError
 
 UTC = datetime.UTC
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from newsmon.annotation import annotate
-from newsmon.tagging import ner_available
+from newsmon.tagging.annotation import annotate
+from newsmon.tagging.entities import ner_available
 
 RELEVANT = ("Le diplomate Étienne Marcadier a rencontré mardi à Bruxelles les ambassadeurs de l'Otan, "
             "qui ont appelé la Russie à la désescalade après une violation de l'espace aérien estonien "

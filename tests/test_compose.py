@@ -367,16 +367,16 @@ def test_migrate_service_runs_the_newsmon_migrate_command(services: dict[str, di
 
 def test_newsmon_variables_are_real_settings(services: dict[str, dict[str, Any]]) -> None:
     """Every ``NEWSMON_*`` variable set in docker-compose.yml or the Dockerfile is read by the code
-    (a ``Settings`` field, a string literal in dags/*.py, plugins/*.py or src/newsmon/*.py, or the
+    (a ``Settings`` field, a string literal in dags/*.py, plugins/*.py or src/newsmon/**/*.py, or the
     environment variable of a channel in config/alerts.yml), so a typo fails here;
     NEWSMON_DATABASE_URL is set wherever newsmon code runs; and the values parse as ``Settings``."""
-    from newsmon.config import Settings
+    from newsmon.core.config import Settings
 
     known = {"NEWSMON_" + f.name.upper() for f in fields(Settings)}
     for path in [*(ROOT / "dags").glob("*.py"), *(ROOT / "plugins").glob("*.py"),
-                 *(ROOT / "src" / "newsmon").glob("*.py")]:
+                 *(ROOT / "src" / "newsmon").rglob("*.py")]:
         known |= {s for s in _string_constants(path) if re.fullmatch(r"NEWSMON_[A-Z0-9_]+", s)}
-    from newsmon.alerts import load_alert_config
+    from newsmon.alerts.rules import load_alert_config
 
     known |= {c.env for c in load_alert_config(ROOT / "config" / "alerts.yml", env={}).channels.values()
               if c.env}
@@ -393,9 +393,9 @@ def test_newsmon_variables_are_real_settings(services: dict[str, dict[str, Any]]
 
 
 def test_sql_dir_is_where_the_migrations_are_copied() -> None:
-    """NEWSMON_SQL_DIR (read by newsmon.migrate) points at the image copy of sql/, which holds the
+    """NEWSMON_SQL_DIR (read by newsmon.operations.migrate) points at the image copy of sql/, which holds the
     migration files."""
-    assert "NEWSMON_SQL_DIR" in _string_constants(ROOT / "src" / "newsmon" / "migrate.py")
+    assert "NEWSMON_SQL_DIR" in _string_constants(ROOT / "src" / "newsmon" / "operations" / "migrate.py")
     assert _dockerfile_env().get("NEWSMON_SQL_DIR") == _image_path("sql")
     assert list((ROOT / "sql").glob("*.sql")), "no migrations in sql/"
 
@@ -403,7 +403,7 @@ def test_sql_dir_is_where_the_migrations_are_copied() -> None:
 def test_feeds_file_is_in_the_image(services: dict[str, dict[str, Any]]) -> None:
     """NEWSMON_FEEDS_FILE in compose is a path the Dockerfile copies from the repository, and that
     file is a valid feeds file with the environment the services get."""
-    from newsmon.config import load_feeds
+    from newsmon.core.config import load_feeds
 
     values = {_env(services[name]).get("NEWSMON_FEEDS_FILE") for name in AIRFLOW_SERVICES}
     assert len(values) == 1 and None not in values, f"NEWSMON_FEEDS_FILE differs or is missing: {values}"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from newsmon.config import DEFAULT_FEEDS_FILE, FeedConfig, Settings, load_feeds, parse_feeds
-from newsmon.errors import ConfigError
+from newsmon.core.config import DEFAULT_FEEDS_FILE, FeedConfig, Settings, load_feeds, parse_feeds
+from newsmon.core.errors import ConfigError
 
 VALID_FEEDS = """\
 feeds:

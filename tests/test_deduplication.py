@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsmon.deduplication import MIN_HASHABLE_CHARS, content_hash, normalize_text
+from newsmon.articles.hashing import MIN_HASHABLE_CHARS, content_hash, normalize_text
 
 ORIGINAL = ("Le ministre a déclaré : « Nous restons vigilants » — et la réunion s’est "
             "terminée à midi, sans annonce.")

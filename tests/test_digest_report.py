@@ -17,10 +17,10 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from newsmon import outbox
-from newsmon.alerts import Rule
-from newsmon.config import Settings
-from newsmon.outbox import build_digests, deliver_due, enqueue_alerts, replay, report_day
+from newsmon.alerts import outbox
+from newsmon.alerts.outbox import build_digests, deliver_due, enqueue_alerts, replay, report_day
+from newsmon.alerts.rules import Rule
+from newsmon.core.config import Settings
 from tests.alerting import alert_config
 from tests.webhook import WebhookReceiver
 
@@ -193,7 +193,7 @@ def test_a_report_that_breaks_does_not_hold_back_the_digest(fresh_outbox: str, t
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """Whatever goes wrong while making the report (here a bug injected in the renderer), the
     digest goes out without it and says so."""
-    from newsmon import htmlreport
+    from newsmon.analysts import htmlreport
 
     def broken(data: dict) -> str:
         raise KeyError("stories")

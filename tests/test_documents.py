@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from newsmon.documents import DocumentError, decode_text, iter_files, parse_plain_text, read_document
+from newsmon.articles.documents import DocumentError, decode_text, iter_files, parse_plain_text, read_document
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENTS = Path(__file__).parent / "fixtures" / "documents"

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from newsmon.config import Settings
-from newsmon.downloads import Fetcher
-from newsmon.errors import FetchError
+from newsmon.core.config import Settings
+from newsmon.core.errors import FetchError
+from newsmon.ingest.downloads import Fetcher
 from tests.faultserver import GOOD_RSS, FaultServer
 
 SETTINGS = Settings(read_timeout=1, connect_timeout=1, max_body_bytes=1_000_000, max_redirects=3,

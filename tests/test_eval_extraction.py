@@ -1,6 +1,6 @@
 """EVALUATION GATE: extraction quality on the article-extraction-benchmark (``make eval``).
 
-Fails when ``newsmon.extraction.extract_article`` loses token F1 against the gold article bodies
+Fails when ``newsmon.articles.extraction.extract_article`` loses token F1 against the gold article bodies
 of the 181 pages in ``../shared``: below the pinned floor, or more than 0.005 below bare
 trafilatura measured in the same run. Skips where ``../shared`` is absent (a user's clone).
 Takes a few seconds: every page is extracted three times.

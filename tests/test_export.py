@@ -14,9 +14,9 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from newsmon.errors import NewsmonError
-from newsmon.export import build_query, csv_value, export, stream_rows
-from newsmon.timeparse import parse_since
+from newsmon.analysts.export import build_query, csv_value, export, stream_rows
+from newsmon.core.errors import NewsmonError
+from newsmon.core.timeparse import parse_since
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -150,7 +150,7 @@ def test_a_server_side_cursor_is_used(samples_db: str) -> None:
 _MEASURE = """
 import io, resource, sys
 import psycopg2
-from newsmon.export import export
+from newsmon.analysts.export import export
 
 
 def peak_kib():  # VmHWM: this process's own peak (ru_maxrss also counts the parent before exec)

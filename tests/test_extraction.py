@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from newsmon.extraction import MIN_TEXT_CHARS, declared_html_language, extract_article, fragment_text
+from newsmon.articles.extraction import MIN_TEXT_CHARS, declared_html_language, extract_article
+from newsmon.core.text import fragment_text
 
 DOCUMENTS = Path(__file__).parent / "fixtures" / "documents"
 CET = timezone(timedelta(hours=1))

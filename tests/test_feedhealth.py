@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from newsmon.feedhealth import (
+from newsmon.ingest.feedhealth import (
     FAILURE_WEIGHT,
     Schedule,
     failure_backoff,

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from newsmon.feeds import MAX_FIELD_CHARS, FeedEntry, ParsedFeed, parse_feed
+from newsmon.ingest.feeds import MAX_FIELD_CHARS, FeedEntry, ParsedFeed, parse_feed
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
 FEED_FILES = sorted(FIXTURES.glob("*.xml"))

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from newsmon.feeds import ParsedFeed, parse_feed
-from newsmon.formats import FORMATS, HTML_ERROR, parse_any, sniff_format
-from newsmon.jsonfeed import parse_jsonfeed
-from newsmon.newsml import parse_newsml
+from newsmon.ingest.feeds import ParsedFeed, parse_feed
+from newsmon.ingest.formats import FORMATS, HTML_ERROR, parse_any, sniff_format
+from newsmon.ingest.jsonfeed import parse_jsonfeed
+from newsmon.ingest.newsml import parse_newsml
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RSS = (b'<rss version="2.0"><channel><title>Quiet Valley Notes</title><item><title>Fair</title>'

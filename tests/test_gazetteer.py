@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from newsmon.deduplication import normalize_text
-from newsmon.errors import ConfigError
-from newsmon.gazetteer import (
+from newsmon.articles.hashing import normalize_text
+from newsmon.core.errors import ConfigError
+from newsmon.tagging.gazetteer import (
     DEFAULT_GAZETTEER_DIR,
     LANGUAGES,
     Gazetteer,

@@ -13,8 +13,8 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from newsmon.errors import NewsmonError
-from newsmon.htmlreport import collect_report_data, render_report
+from newsmon.analysts.htmlreport import collect_report_data, render_report
+from newsmon.core.errors import NewsmonError
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "newsmon", "--database-url"]

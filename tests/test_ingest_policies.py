@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg2
 
-from newsmon.config import FeedConfig, Settings
-from newsmon.downloads import Fetcher
-from newsmon.pipeline import finish_run, plan_batches, poll_source, process_entries, sync_sources
+from newsmon.core.config import FeedConfig, Settings
+from newsmon.ingest.downloads import Fetcher
+from newsmon.pipeline.tasks import finish_run, plan_batches, poll_source, process_entries, sync_sources
 
 LOCAL = ("127.0.0.1/32",)
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from newsmon.feeds import MAX_FIELD_CHARS
-from newsmon.jsonfeed import parse_jsonfeed
+from newsmon.ingest.feeds import MAX_FIELD_CHARS
+from newsmon.ingest.jsonfeed import parse_jsonfeed
 from tests.test_feeds import _pairs, check_entry, check_feed
 
 FIXTURES = Path(__file__).parent / "fixtures" / "jsonfeed"

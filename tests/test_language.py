@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from newsmon.language import (
+from newsmon.articles.language import (
     CONFIDENT,
     MIN_LETTERS,
     UNDETERMINED,
@@ -144,7 +144,7 @@ def test_deterministic_across_threads() -> None:
 def test_deterministic_across_processes() -> None:
     """A fresh interpreter (other hash seed) gives the same answer on the ambiguous text."""
     expected = detect_language(AMBIGUOUS)
-    code = (f"from newsmon.language import detect_language as d; r = d({AMBIGUOUS!r}); "
+    code = (f"from newsmon.articles.language import detect_language as d; r = d({AMBIGUOUS!r}); "
             "print(r.language, r.probability, r.method)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONHASHSEED": "12345"})

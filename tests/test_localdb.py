@@ -8,7 +8,13 @@ import uuid
 import psycopg2
 import pytest
 
-from newsmon.localdb import LOCAL_DIR, _bindir, create_database, start_local_cluster, stop_local_cluster
+from newsmon.operations.localdb import (
+    LOCAL_DIR,
+    _bindir,
+    create_database,
+    start_local_cluster,
+    stop_local_cluster,
+)
 
 
 def test_throwaway_cluster_starts_reuses_and_stops() -> None:

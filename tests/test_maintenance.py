@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg2
 
-from newsmon.config import FeedConfig, Settings
-from newsmon.maintenance import BUSY_TABLES, Retention, apply_retention, health_summary, vacuum
-from newsmon.pipeline import plan_batches, poll_source, process_entries, sync_sources
+from newsmon.core.config import FeedConfig, Settings
+from newsmon.operations.maintenance import BUSY_TABLES, Retention, apply_retention, health_summary, vacuum
+from newsmon.pipeline.tasks import plan_batches, poll_source, process_entries, sync_sources
 
 
 def _rows(db: str, sql: str) -> list[tuple]:

@@ -9,9 +9,9 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from newsmon.errors import MigrationError
-from newsmon.localdb import create_database, drop_database
-from newsmon.migrate import SQL_DIR, discover, migrate, status
+from newsmon.core.errors import MigrationError
+from newsmon.operations.localdb import create_database, drop_database
+from newsmon.operations.migrate import SQL_DIR, discover, migrate, status
 
 
 @pytest.fixture

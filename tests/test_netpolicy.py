@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from newsmon.netpolicy import HostBusy, HostScheduler, host_key, refusal_reason, retry_after_seconds
+from newsmon.ingest.netpolicy import HostBusy, HostScheduler, host_key, refusal_reason, retry_after_seconds
 
 FAKE_DNS = {"news.example": ["93.184.216.34"], "intranet.example": ["10.1.2.3"],
             "mixed.example": ["93.184.216.34", "192.168.1.5"], "v6.example": ["::1"],

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from newsmon.feeds import MAX_FIELD_CHARS, ParsedFeed
-from newsmon.newsml import parse_newsml
+from newsmon.ingest.feeds import MAX_FIELD_CHARS, ParsedFeed
+from newsmon.ingest.newsml import parse_newsml
 from tests.test_feeds import check_entry, check_feed, read_expectations
 
 FIXTURES = Path(__file__).parent / "fixtures" / "newsml"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from newsmon.alerts import PROJECT_ROOT, Attachment, ChannelConfig, Message
-from newsmon.notify import Channel, NotifyError, redact_url, resolve_channel, safe_filename, send
+from newsmon.alerts.notify import Channel, NotifyError, redact_url, resolve_channel, safe_filename, send
+from newsmon.alerts.rules import PROJECT_ROOT, Attachment, ChannelConfig, Message
 from tests.webhook import WebhookReceiver
 
 MESSAGE = Message(title="[nato_russia] NATO warns Russia", body="NATO warns Russia\nLink: https://news.example/1",

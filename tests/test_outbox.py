@@ -13,13 +13,14 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from newsmon.config import Settings
-from newsmon.db import transaction
-from newsmon.deduplication import content_hash
-from newsmon.outbox import MAX_ATTEMPTS, build_digests, deliver_due, enqueue_alerts, notify_ops_changes
-from newsmon.pipeline import tag_articles
-from newsmon.store import ArticleCandidate, load_articles
-from newsmon.stories import fingerprint
+from newsmon.alerts.outbox import MAX_ATTEMPTS, build_digests, deliver_due, enqueue_alerts, notify_ops_changes
+from newsmon.articles.hashing import content_hash
+from newsmon.articles.store import ArticleCandidate
+from newsmon.core.config import Settings
+from newsmon.core.db import transaction
+from newsmon.pipeline.tasks import tag_articles
+from newsmon.stories.neardup import fingerprint
+from newsmon.stories.store import load_articles
 from tests.alerting import alert_config
 from tests.webhook import WebhookReceiver
 

@@ -7,8 +7,8 @@ import uuid
 
 import psycopg2
 
-from newsmon.config import FeedConfig, Settings
-from newsmon.pipeline import finish_run, plan_batches, poll_source, process_entries, sync_sources
+from newsmon.core.config import FeedConfig, Settings
+from newsmon.pipeline.tasks import finish_run, plan_batches, poll_source, process_entries, sync_sources
 
 
 def _settings(db: str) -> Settings:

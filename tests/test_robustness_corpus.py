@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from newsmon.formats import parse_any
+from newsmon.ingest.formats import parse_any
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 TREES = ("feedparser-badfeeds/tests", "newsml-g2-examples/examples")

@@ -11,8 +11,15 @@ import psycopg2
 import pytest
 import yaml
 
-from newsmon.config import Settings, load_feeds
-from newsmon.pipeline import finish_run, plan_batches, poll_source, process_entries, start_run, sync_sources
+from newsmon.core.config import Settings, load_feeds
+from newsmon.pipeline.tasks import (
+    finish_run,
+    plan_batches,
+    poll_source,
+    process_entries,
+    start_run,
+    sync_sources,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = yaml.safe_load((ROOT / "samples" / "expected.yml").read_text(encoding="utf-8"))
@@ -134,7 +141,7 @@ def test_updated_version_joins_the_original_story(ingested: dict, database_url: 
 def test_tagging_on_the_sample_site(ingested: dict, database_url: str) -> None:
     """Tagging the stored sample articles: no sport, economy or Ukraine-only story is matched as
     NATO–Russia; most NATO–Russia ones are, with entities and a reason; a rerun tags nothing."""
-    from newsmon.pipeline import tag_articles
+    from newsmon.pipeline.tasks import tag_articles
 
     settings = Settings(database_url=database_url)
     assert tag_articles(settings) == len(ingested["articles"])
@@ -166,7 +173,7 @@ def test_stories_and_analyze_commands(ingested: dict, database_url: str) -> None
     import subprocess
     import sys
 
-    from newsmon.pipeline import tag_articles
+    from newsmon.pipeline.tasks import tag_articles
 
     tag_articles(Settings(database_url=database_url))
     env = {**os.environ, "NEWSMON_DATABASE_URL": database_url}

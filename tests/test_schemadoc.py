@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from newsmon.schemadoc import (
+from newsmon.operations.schemadoc import (
     BEGIN_MARKER,
     END_MARKER,
     REGENERATE_COMMAND,

@@ -13,11 +13,12 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from newsmon.db import transaction
-from newsmon.deduplication import content_hash
-from newsmon.errors import NewsmonError
-from newsmon.search import SearchError, SearchResults, build_query, register, search, summary_line
-from newsmon.store import ArticleCandidate, load_articles
+from newsmon.analysts.search import SearchError, SearchResults, build_query, register, search, summary_line
+from newsmon.articles.hashing import content_hash
+from newsmon.articles.store import ArticleCandidate
+from newsmon.core.db import transaction
+from newsmon.core.errors import NewsmonError
+from newsmon.stories.store import load_articles
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime.now(UTC)
@@ -74,7 +75,7 @@ ARTICLES = {
 
 @pytest.fixture
 def corpus(db: str) -> dict[str, int]:
-    """The articles above loaded through store.load_articles; returns key -> article id."""
+    """The articles above loaded through stories.store.load_articles; returns key -> article id."""
     with psycopg2.connect(db) as conn, conn.cursor() as cur:
         sources = {}
         for name in sorted({a[4] for a in ARTICLES.values()}):
@@ -333,8 +334,8 @@ def test_upgrade_moves_existing_vectors_to_the_search_table(pg_server: str, tmp_
     import shutil
     import uuid
 
-    from newsmon.localdb import create_database, drop_database
-    from newsmon.migrate import SQL_DIR, migrate
+    from newsmon.operations.localdb import create_database, drop_database
+    from newsmon.operations.migrate import SQL_DIR, migrate
 
     before = tmp_path / "sql"
     before.mkdir()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsmon.stories import (
+from newsmon.stories.neardup import (
     BANDS,
     NUM_PERM,
     Fingerprint,

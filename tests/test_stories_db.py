@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 import psycopg2
 import pytest
 
-from newsmon.db import transaction
-from newsmon.deduplication import content_hash
-from newsmon.store import ArticleCandidate, load_articles
-from newsmon.stories import fingerprint
+from newsmon.articles.hashing import content_hash
+from newsmon.articles.store import ArticleCandidate
+from newsmon.core.db import transaction
+from newsmon.stories.neardup import fingerprint
+from newsmon.stories.store import load_articles
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 DISPATCH = """VILNIUS, Nov 24, 2026 (AFP) - Lithuania asked its NATO allies on Tuesday to extend air

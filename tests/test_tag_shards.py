@@ -12,10 +12,10 @@ from typing import Any
 import psycopg2
 import pytest
 
-from newsmon import store
-from newsmon.config import Settings
-from newsmon.db import transaction
-from newsmon.pipeline import check_shard, finish_run, tag_articles, tag_stage
+from newsmon.core.config import Settings
+from newsmon.core.db import transaction
+from newsmon.pipeline.tasks import check_shard, finish_run, tag_articles, tag_stage
+from newsmon.tagging import store as tag_store
 
 
 def _rows(db: str, sql: str, params: tuple = ()) -> list[tuple]:
@@ -73,9 +73,9 @@ def test_shards_partition_the_untagged_articles(samples_db: str) -> None:
     total = _untag(samples_db)
     assert total >= 20
     with transaction(samples_db) as conn:
-        everything = {r[0] for r in store.untagged_articles(conn, 10_000)}
-        parts = [{r[0] for r in store.untagged_articles(conn, 10_000, (i, 2))} for i in range(2)]
-        thirds = [{r[0] for r in store.untagged_articles(conn, 10_000, (i, 3))} for i in range(3)]
+        everything = {r[0] for r in tag_store.untagged_articles(conn, 10_000)}
+        parts = [{r[0] for r in tag_store.untagged_articles(conn, 10_000, (i, 2))} for i in range(2)]
+        thirds = [{r[0] for r in tag_store.untagged_articles(conn, 10_000, (i, 3))} for i in range(3)]
     assert len(everything) == total
     assert parts[0] and parts[1] and not parts[0] & parts[1] and parts[0] | parts[1] == everything
     assert all(i % 2 == 0 for i in parts[0]) and all(i % 2 == 1 for i in parts[1])
@@ -120,13 +120,13 @@ def test_concurrent_gazetteer_syncs(db: str) -> None:
     no alias."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from newsmon.tagging import default_gazetteer
+    from newsmon.tagging.entities import default_gazetteer
 
     entities = default_gazetteer().entities
 
     def sync(i: int) -> None:
         with transaction(db) as conn:
-            store.sync_entities(conn, entities[::-1] if i % 2 else entities)
+            tag_store.sync_entities(conn, entities[::-1] if i % 2 else entities)
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(sync, range(4)))
@@ -163,7 +163,7 @@ def test_the_tag_stage_finds_its_work_through_the_partial_index(samples_db: str,
                                                                  shard: tuple[int, int] | None) -> None:
     """untagged_articles' condition is the predicate of articles_to_tag_idx (sql/0014): with or
     without a shard, the stale-or-untagged lookup reads that index, not every article."""
-    sql, params = store.untagged_query(10, shard)
+    sql, params = tag_store.untagged_query(10, shard)
     conn = psycopg2.connect(samples_db)
     try:
         with conn.cursor() as cur:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from newsmon.tagging import (
+from newsmon.tagging.entities import (
     Mention,
     entities,
     merge_mentions,
@@ -186,12 +186,12 @@ def test_ner_degrades_to_nothing_without_a_model(monkeypatch: pytest.MonkeyPatch
                                                 caplog: pytest.LogCaptureFixture) -> None:
     """A language whose model is not installed gets no NER mentions, a debug line, and tagging
     is exactly the gazetteer's (simulated with a model name that does not exist)."""
-    import newsmon.tagging as tagging
+    import newsmon.tagging.entities as tagging
 
     monkeypatch.setitem(tagging.NER_MODELS, "fr", "xx_newsmon_missing_model")
     tagging._ner_model.cache_clear()
     try:
-        with caplog.at_level(logging.DEBUG, logger="newsmon.tagging"):
+        with caplog.at_level(logging.DEBUG, logger="newsmon.tagging.entities"):
             assert ner_mentions("Emmanuel Macron est à Paris.", "fr") == []
             assert ner_mentions("Angela Merkel ist in Berlin.", "de") == []  # no model for German
         assert "xx_newsmon_missing_model is not installed" in caplog.text

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from newsmon.errors import ConfigError
-from newsmon.gazetteer import load_gazetteer
-from newsmon.keywords import Concept, TermIndex, key_phrases, term_hits
-from newsmon.tagging import tag
-from newsmon.topics import DEFAULT_TOPICS_DIR, classify, load_topics, parse_topic, score
+from newsmon.core.errors import ConfigError
+from newsmon.tagging.entities import tag
+from newsmon.tagging.gazetteer import load_gazetteer
+from newsmon.tagging.keywords import Concept, TermIndex, key_phrases, term_hits
+from newsmon.tagging.topics import DEFAULT_TOPICS_DIR, classify, load_topics, parse_topic, score
 
 GAZETTEER = load_gazetteer()
 NATO_RUSSIA = next(t for t in load_topics(gazetteer=GAZETTEER) if t.name == "nato_russia")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsmon.urls import canonicalize_url, host_of
+from newsmon.ingest.urls import canonicalize_url, host_of
 
 
 @pytest.mark.parametrize(("url", "expected"), [

@@ -9,22 +9,22 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from newsmon.errors import NewsmonError
-from newsmon.timeparse import since_argument
+from newsmon.core.errors import NewsmonError
+from newsmon.core.timeparse import since_argument
 
 if TYPE_CHECKING:
-    from newsmon.config import Settings
+    from newsmon.core.config import Settings
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    from newsmon.config import Settings
+    from newsmon.core.config import Settings
 
     return Settings.from_env(database_url=getattr(args, "database_url", None),
                              feeds_file=getattr(args, "feeds", None))
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from newsmon.migrate import migrate, status
+    from newsmon.operations.migrate import migrate, status
 
     settings = _settings(args)
     if args.status:
@@ -38,7 +38,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from newsmon.pipeline import ingest_once
+    from newsmon.pipeline.tasks import ingest_once
 
     counts = ingest_once(_settings(args), force=args.all)
     print(json.dumps(counts, indent=2))
@@ -46,27 +46,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from newsmon.annotation import annotate
-    from newsmon.config import Settings
-    from newsmon.documents import DocumentError, iter_files, read_document
+    from newsmon.core.config import Settings
+    from newsmon.pipeline.analyze import analyze_paths
 
     ner = Settings.from_env().ner == "auto"
     failures = 0
-    for path in iter_files(args.files):
-        try:
-            doc = read_document(path)
-        except DocumentError as exc:
-            failures += 1
-            record: dict = {"path": str(path), "error": str(exc)}
-        else:
-            tags = annotate(doc.text, doc.title, doc.language.language, ner=ner)
-            record = {"path": doc.path, "kind": doc.kind, "title": doc.title,
-                      "text_length": len(doc.text), "language": doc.language.language,
-                      "language_probability": doc.language.probability, "published": doc.published,
-                      "entities": [{"name": e["name"], "type": e["type"], "wikidata": e["wikidata"],
-                                    "mentions": e["mentions"], "source": e["source"]} for e in tags.entities],
-                      "keywords": [{"keyword": k, "kind": kind, "score": v} for kind, k, v in tags.keywords],
-                      "topics": tags.topics}
+    for record in analyze_paths(args.files, ner=ner):
+        failures += "error" in record
         if args.json:
             print(json.dumps(record, ensure_ascii=False, default=str))
         elif "error" in record:
@@ -84,8 +70,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from newsmon.importer import import_paths
-    from newsmon.reports import format_table
+    from newsmon.analysts.reports import format_table
+    from newsmon.pipeline.importer import import_paths
 
     report = import_paths(_settings(args), args.paths, progress=not args.no_progress, since=args.since,
                           until=args.until)
@@ -102,21 +88,21 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
-    from newsmon.reports import print_feed_health
+    from newsmon.analysts.reports import print_feed_health
 
     print_feed_health(_settings(args).database_url)
     return 0
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from newsmon.reports import print_run_summary
+    from newsmon.analysts.reports import print_run_summary
 
     print_run_summary(_settings(args).database_url, dag_id=args.dag_id, newest=args.newest)
     return 0
 
 
 def cmd_stories(args: argparse.Namespace) -> int:
-    from newsmon.reports import print_stories
+    from newsmon.analysts.reports import print_stories
 
     print_stories(_settings(args).database_url, since=args.since, limit=args.limit,
                   min_size=args.min_size, topic=args.topic)
@@ -124,12 +110,12 @@ def cmd_stories(args: argparse.Namespace) -> int:
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
-    from newsmon.alerts import load_alert_config
+    from newsmon.alerts.rules import load_alert_config
 
     settings = _settings(args)
     if args.action == "test":
-        from newsmon.alerts import Message
-        from newsmon.notify import resolve_channel, send
+        from newsmon.alerts.notify import resolve_channel, send
+        from newsmon.alerts.rules import Message
 
         config = load_alert_config()
         if args.target not in config.channels:
@@ -142,7 +128,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         print(f"test message sent to {args.target}")
         return 0
     if args.action == "replay":
-        from newsmon.outbox import replay
+        from newsmon.alerts.outbox import replay
 
         if args.target is None or not args.target.isdigit():
             print("newsmon: alerts replay needs an alert id (see newsmon alerts list)", file=sys.stderr)
@@ -155,7 +141,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
               "them (or run: newsmon alerts deliver)")
         return 0
     if args.action == "deliver":
-        from newsmon.outbox import build_digests, deliver_due, enqueue_alerts
+        from newsmon.alerts.outbox import build_digests, deliver_due, enqueue_alerts
 
         config = load_alert_config()
         recorded = enqueue_alerts(settings, config)
@@ -163,7 +149,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         print(json.dumps({"alerts_recorded": recorded, "digests": digests,
                           **deliver_due(settings, config)}))
         return 0
-    from newsmon.reports import print_alerts
+    from newsmon.analysts.reports import print_alerts
 
     print_alerts(settings.database_url, limit=args.limit)
     return 0
@@ -172,7 +158,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 def cmd_serve_samples(args: argparse.Namespace) -> int:
     import time
 
-    from newsmon.samplesite import SampleSite
+    from newsmon.operations.samplesite import SampleSite
 
     with SampleSite(port=args.port) as site:
         print(f"serving samples/site at {site.base_url} (Ctrl-C to stop)", flush=True)
@@ -236,7 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_alerts)
 
     # analyst commands, each registered by its own module
-    from newsmon import export, htmlreport, schemadoc, search
+    from newsmon.analysts import export, htmlreport, search
+    from newsmon.operations import schemadoc
 
     for module in (search, export, htmlreport, schemadoc):
         module.register(sub)

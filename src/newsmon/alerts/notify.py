@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-from newsmon.alerts import PROJECT_ROOT, Attachment, ChannelConfig, Message, default_channel_env
-from newsmon.errors import NewsmonError
+from newsmon.alerts.rules import PROJECT_ROOT, Attachment, ChannelConfig, Message, default_channel_env
+from newsmon.core.errors import NewsmonError
 
 log = logging.getLogger(__name__)
 _UNSAFE_FILENAME_RE = re.compile(r"[^A-Za-z0-9._-]+")

@@ -5,7 +5,7 @@
   with one delivery per channel, due at once or after the rule's quiet hours.
 - :func:`build_digests` closes each digest rule's period (its cron schedule) into one message
   listing the period's stories and how many articles each gained since. With ``attach_report:
-  true`` it also renders the topic's HTML report (:mod:`newsmon.htmlreport`, the day given by
+  true`` it also renders the topic's HTML report (:mod:`newsmon.analysts.htmlreport`, the day given by
   :func:`report_day`) once, and stores it in the digest's payload (``attachments``: filename,
   mimetype, UTF-8 ``text``, sha256), so every delivery, retry and replay sends the very same bytes.
   A report over :data:`MAX_REPORT_BYTES` (or one that cannot be made) is not attached; the
@@ -32,7 +32,8 @@ from typing import Any
 import psycopg2
 from psycopg2.extras import execute_values
 
-from newsmon.alerts import (
+from newsmon.alerts.notify import NotifyError, resolve_channel, send
+from newsmon.alerts.rules import (
     AlertConfig,
     Attachment,
     Message,
@@ -43,10 +44,9 @@ from newsmon.alerts import (
     render_digest,
     rule_matches,
 )
-from newsmon.config import Settings
-from newsmon.db import transaction
-from newsmon.errors import NewsmonError
-from newsmon.notify import NotifyError, resolve_channel, send
+from newsmon.core.config import Settings
+from newsmon.core.db import transaction
+from newsmon.core.errors import NewsmonError
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -156,7 +156,7 @@ def _digest_report(settings: Settings, rule: Rule, tick: datetime) -> tuple[list
                                                                             dict[str, Any], str]:
     """The stored attachments (empty when not attached), the report's facts for the message
     payload, and the line the message body gets about it."""
-    from newsmon.htmlreport import collect_report_data, render_report
+    from newsmon.analysts.htmlreport import collect_report_data, render_report
 
     day = report_day(rule, tick)
     filename = f"newsmon-report-{rule.name}-{day.isoformat()}.html"

@@ -1,7 +1,7 @@
 """Alert rules and messages: which stories to alert on, when, where, and what the message says.
 
 Pure: no I/O beyond reading the YAML file in :func:`load_alert_config`; sending is
-:mod:`newsmon.notify`. The file (default ``config/alerts.yml``, or ``NEWSMON_ALERTS_FILE``) is::
+:mod:`newsmon.alerts.notify`. The file (default ``config/alerts.yml``, or ``NEWSMON_ALERTS_FILE``) is::
 
     channels:                       # where messages go; rules refer to them by name
       - name: demo_file             # unique, lowercase letters, digits, '.', '_' or '-'
@@ -22,7 +22,7 @@ Pure: no I/O beyond reading the YAML file in :func:`load_alert_config`; sending 
         mode: immediate             # immediate (one message per story) or digest
         digest_cron: "0 7 * * *"    # digest only, required: 5-field cron (minute hour dom month dow)
         attach_report: true         # digest only, default false: attach the topic's HTML report
-                                    # (``newsmon report``) to each digest, see newsmon.outbox
+                                    # (``newsmon report``) to each digest, see newsmon.alerts.outbox
         quiet_hours: {start: "22:00", end: "07:00", timezone: Europe/Paris}  # optional; may cross
                                     # midnight; immediate alerts falling inside wait for its end
 
@@ -44,9 +44,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from newsmon.errors import ConfigError
+from newsmon.core.config import PROJECT_ROOT
+from newsmon.core.errors import ConfigError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_ALERTS_FILE = PROJECT_ROOT / "config" / "alerts.yml"
 MODES = ("immediate", "digest")
 CHANNEL_KINDS = ("apprise", "file")
@@ -491,7 +491,7 @@ def _score(value: Any) -> float | None:
 
 
 def _entity_items(value: Any) -> list[Any]:
-    if isinstance(value, dict):  # {group: [mention, ...]} as written by newsmon.topics
+    if isinstance(value, dict):  # {group: [mention, ...]} as written by newsmon.tagging.topics
         return [item for group in value.values() if isinstance(group, list) for item in group]
     return value if isinstance(value, list) else []
 

@@ -27,8 +27,8 @@ import psycopg2.errors
 import psycopg2.extensions
 from psycopg2 import sql
 
-from newsmon.errors import NewsmonError
-from newsmon.timeparse import since_argument
+from newsmon.core.errors import NewsmonError
+from newsmon.core.timeparse import since_argument
 
 TIME_COLUMNS = ("published_at", "seen_at", "created_at", "first_seen_at", "day", "started_at")
 ITERSIZE = 2000
@@ -208,7 +208,7 @@ def write_rows(out: IO[str], fmt: str, columns: Sequence[str], rows: Iterator[tu
 def export(dsn: str, target: str, fmt: str, out: IO[str], since: datetime | None = None,
            progress: bool | None = False, itersize: int = ITERSIZE) -> int:
     """Write ``target`` (view/table name or SELECT/WITH query) to ``out``; returns the row count."""
-    from newsmon.db import connect
+    from newsmon.core.db import connect
 
     if fmt not in ("csv", "jsonl"):
         raise NewsmonError(f"unknown format {fmt!r}: csv or jsonl")
@@ -236,7 +236,7 @@ def export(dsn: str, target: str, fmt: str, out: IO[str], since: datetime | None
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from newsmon.config import Settings
+    from newsmon.core.config import Settings
 
     dsn = Settings.from_env(database_url=getattr(args, "database_url", None)).database_url
     progress = False if args.no_progress else None

@@ -31,8 +31,8 @@ def _rows(cur: Any) -> list[dict[str, Any]]:
 
 def collect_report_data(dsn: str, day: date | None = None, topic: str | None = None) -> dict[str, Any]:
     """Everything the report shows, for ``day`` (default: today, UTC), from the database."""
-    from newsmon.db import connect
-    from newsmon.reports import check_topic
+    from newsmon.analysts.reports import check_topic
+    from newsmon.core.db import connect
 
     day = day or datetime.now(UTC).date()
     start = day - timedelta(days=WINDOW_DAYS - 1)
@@ -245,7 +245,7 @@ def _day(value: str) -> date:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from newsmon.config import Settings
+    from newsmon.core.config import Settings
 
     dsn = Settings.from_env(database_url=getattr(args, "database_url", None)).database_url
     page = render_report(collect_report_data(dsn, args.day, args.topic))

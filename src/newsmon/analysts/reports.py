@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from newsmon.db import connect, redact
-from newsmon.errors import NewsmonError
+from newsmon.core.db import connect, redact
+from newsmon.core.errors import NewsmonError
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], max_width: int = 60) -> str:

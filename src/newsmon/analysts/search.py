@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from newsmon.db import connect
-from newsmon.errors import NewsmonError
-from newsmon.timeparse import since_argument
+from newsmon.core.db import connect
+from newsmon.core.errors import NewsmonError
+from newsmon.core.timeparse import since_argument
 
 # Configurations newsmon_ts_config() can return; their OR drives the index when no language is given.
 TS_CONFIGS = ("newsmon_french", "newsmon_english", "newsmon_german", "newsmon_spanish",
@@ -188,7 +188,7 @@ def search(dsn: str, query: str, *, language: str | None = None, since: datetime
 
 def format_hits(hits: list[SearchHit]) -> str:
     """The ranked table the CLI prints."""
-    from newsmon.reports import format_table
+    from newsmon.analysts.reports import format_table
 
     rows = [(i, f"{h.rank:.3f}", h.published.strftime("%Y-%m-%d %H:%M") if h.published else "",
              h.language, h.source or "", h.story_id or "", h.title or "(untitled)", h.snippet)
@@ -199,7 +199,7 @@ def format_hits(hits: list[SearchHit]) -> str:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from newsmon.config import Settings
+    from newsmon.core.config import Settings
 
     settings = Settings.from_env(database_url=getattr(args, "database_url", None))
     result = search(settings.database_url, args.query, language=args.lang, since=args.since,

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from newsmon.errors import NewsmonError
-from newsmon.extraction import extract_article
-from newsmon.language import LanguageResult, detect_language
+from newsmon.articles.extraction import extract_article
+from newsmon.articles.language import LanguageResult, detect_language
+from newsmon.core.errors import NewsmonError
 
 MAX_FILE_BYTES = 20_000_000
 _DATE_LINE_RE = re.compile(r"^\s*date\s+(\d{4})-(\d{2})(?:-(\d{2}))?\s*$", re.IGNORECASE)
@@ -119,7 +119,7 @@ def _published_at(published: str | None) -> datetime | None:
 def read_document(path: str | Path) -> Document:
     """Read one HTML or plain-text file as an article; raises DocumentError with the reason
     (a feed, NewsML or JSON Lines file is refused here: ``newsmon import`` reads those)."""
-    from newsmon.formats import sniff_format
+    from newsmon.ingest.formats import sniff_format
 
     data = read_bytes(Path(path))
     kind = sniff_format(data)

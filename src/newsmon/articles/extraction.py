@@ -10,8 +10,8 @@ from html import unescape as html_unescape
 
 import trafilatura
 
-from newsmon.language import normalize_language_code
-from newsmon.timeparse import parse_datetime
+from newsmon.core.text import normalize_language_code
+from newsmon.core.timeparse import parse_datetime
 
 log = logging.getLogger(__name__)
 MIN_TEXT_CHARS = 200
@@ -129,42 +129,3 @@ def extract_article(html: bytes | str, url: str | None = None, full_metadata: bo
         language=declared_html_language(html),
         canonical_url=canonical if canonical and canonical.startswith(("http://", "https://")) else None,
     )
-
-
-_BLOCK_TAGS = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
-               "tr", "section", "article", "header", "footer", "pre", "ul", "ol", "table",
-               "figure", "figcaption", "dd", "dt"}
-_BLANKS_RE = re.compile(r"[ \t\u00a0]*\n[\s\u00a0]*")
-_SPACES_RE = re.compile(r"[ \t\u00a0]+")
-_WHITESPACE_RE = re.compile(r"\s+")
-
-
-def fragment_text(fragment: str | None) -> str:
-    """Plain text of an HTML fragment (a feed summary or ``content:encoded``), one line per
-    block element. Text without markup is returned with white space tidied."""
-    if not fragment or not fragment.strip():
-        return ""
-    if "<" not in fragment:
-        return _SPACES_RE.sub(" ", _BLANKS_RE.sub("\n", fragment)).strip()
-    import lxml.html  # lxml is a trafilatura dependency
-
-    try:
-        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
-    except Exception:  # lxml.etree.ParserError and friends on hostile markup
-        return _SPACES_RE.sub(" ", re.sub(r"<[^>]+>", " ", fragment)).strip()
-    for bad in root.xpath("//script|//style|//noscript"):
-        bad.drop_tree()
-    # In HTML a line break in the source is white space: only block elements break lines
-    # (<pre> excepted), else a wrapped paragraph would come out as several.
-    preformatted = {e for pre in root.iter("pre") for e in pre.iter()}
-    for element in root.iter():
-        if element.text and element not in preformatted:
-            element.text = _WHITESPACE_RE.sub(" ", element.text)
-        if element.tail and element.getparent() not in preformatted:
-            element.tail = _WHITESPACE_RE.sub(" ", element.tail)
-    for element in root.iter():
-        if isinstance(element.tag, str) and element.tag.lower() in _BLOCK_TAGS:
-            element.tail = "\n" + (element.tail or "")
-    text = root.text_content()
-    lines = (_SPACES_RE.sub(" ", line).strip() for line in text.splitlines())
-    return "\n".join(line for line in lines if line)

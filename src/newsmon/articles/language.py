@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from langdetect import DetectorFactory, detect_langs
 from langdetect.lang_detect_exception import LangDetectException
 
+from newsmon.core.text import UNDETERMINED, normalize_language_code
+
 DetectorFactory.seed = 0  # langdetect is randomized: seed it or short texts flip languages
 PREFIX_CHARS = 1000
 """Only a prefix is examined: cost grows with length, accuracy stops growing long before. 1,000
@@ -18,7 +20,6 @@ MIN_LETTERS = 25
 """Below this many letters the text is too short to tell its language."""
 CONFIDENT = 0.90
 """A detection at least this sure overrides a conflicting declaration."""
-UNDETERMINED = "und"
 _LETTER_RE = re.compile(r"[^\W\d_]", re.UNICODE)
 _lock = threading.Lock()
 
@@ -30,14 +31,6 @@ class LanguageResult:
     language: str
     probability: float | None
     method: str  # agreed | detected | declared | detected_over_declared | und
-
-
-def normalize_language_code(code: str | None) -> str | None:
-    """'fr-FR', 'FR', 'fr_CA' -> 'fr'; 'zh-cn' -> 'zh'; empty or malformed -> None."""
-    if not code:
-        return None
-    base = re.split(r"[-_]", code.strip().lower(), maxsplit=1)[0]
-    return base if re.fullmatch(r"[a-z]{2,3}", base) and base != UNDETERMINED else None
 
 
 def _detect(sample: str) -> tuple[str, float] | None:

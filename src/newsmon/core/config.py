@@ -12,16 +12,13 @@ import os
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
-from newsmon.errors import ConfigError
+from newsmon.core.errors import ConfigError
 
-if TYPE_CHECKING:
-    from newsmon.stories import Thresholds
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]  # src/newsmon/core/config.py -> the checkout
 DEFAULT_FEEDS_FILE = PROJECT_ROOT / "config" / "feeds.yml"
 FEED_KINDS = ("auto", "rss", "atom", "jsonfeed", "newsml")
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,79}$")
@@ -235,10 +232,3 @@ def load_feeds(path: str | Path, env: dict[str, str] | None = None) -> list[Feed
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: invalid YAML: {exc}") from None
     return parse_feeds(data, str(path), env)
-
-
-def dedup_thresholds(settings: Settings) -> Thresholds:
-    """The same-story thresholds configured in ``settings``."""
-    from newsmon.stories import Thresholds
-
-    return Thresholds(containment=settings.dedup_containment, jaccard=settings.dedup_jaccard)

@@ -11,6 +11,8 @@ import psycopg2.extras
 
 psycopg2.extras.register_default_jsonb(globally=True)
 
+Connection = psycopg2.extensions.connection
+
 
 def connect(dsn: str, *, application_name: str = "newsmon") -> psycopg2.extensions.connection:
     """Open a connection; the URL's password never appears in an error message."""

@@ -13,9 +13,9 @@ from urllib.parse import urljoin
 
 import httpx
 
-from newsmon.config import Settings
-from newsmon.errors import FetchError
-from newsmon.netpolicy import (
+from newsmon.core.config import Settings
+from newsmon.core.errors import FetchError
+from newsmon.ingest.netpolicy import (
     AllowPrivate,
     HostBusy,
     HostScheduler,
@@ -55,7 +55,7 @@ class FetchResult:
 
 class Fetcher:
     """A reusable, thread-safe HTTP client configured from :class:`Settings`, polite per host
-    (see :class:`~newsmon.netpolicy.HostScheduler`) and guarded against SSRF."""
+    (see :class:`~newsmon.ingest.netpolicy.HostScheduler`) and guarded against SSRF."""
 
     def __init__(self, settings: Settings, scheduler: HostScheduler | None = None,
                  resolver: Resolver = system_resolver) -> None:

@@ -13,9 +13,8 @@ from typing import Any
 
 import feedparser
 
-from newsmon.extraction import fragment_text
-from newsmon.language import normalize_language_code
-from newsmon.timeparse import parse_datetime
+from newsmon.core.text import fragment_text, normalize_language_code
+from newsmon.core.timeparse import parse_datetime
 
 MAX_FIELD_CHARS = 200_000
 """A single feed field larger than this is cut: a feed item is not a book."""

@@ -13,9 +13,9 @@ import codecs
 import json
 import re
 
-from newsmon.feeds import ParsedFeed, parse_feed
-from newsmon.jsonfeed import parse_jsonfeed
-from newsmon.newsml import G2_NAMESPACE, G2_PARTS, G2_ROOTS, parse_newsml
+from newsmon.ingest.feeds import ParsedFeed, parse_feed
+from newsmon.ingest.jsonfeed import parse_jsonfeed
+from newsmon.ingest.newsml import G2_NAMESPACE, G2_PARTS, G2_ROOTS, parse_newsml
 
 FORMATS = ("rss", "atom", "jsonfeed", "newsml-g2", "newsml-1", "html", "text", "jsonl", "unknown")
 HEAD_BYTES = 8192

@@ -14,10 +14,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
 
-from newsmon.extraction import fragment_text
-from newsmon.feeds import MAX_FIELD_CHARS, FeedEntry, ParsedFeed
-from newsmon.language import normalize_language_code
-from newsmon.timeparse import parse_datetime
+from newsmon.core.text import fragment_text, normalize_language_code
+from newsmon.core.timeparse import parse_datetime
+from newsmon.ingest.feeds import MAX_FIELD_CHARS, FeedEntry, ParsedFeed
 
 _VERSIONS = {"https://jsonfeed.org/version/1": "json1", "https://jsonfeed.org/version/1.1": "json11"}
 """The ``version`` URLs, mapped to feedparser's names for the same formats."""

@@ -27,10 +27,9 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from newsmon.extraction import fragment_text
-from newsmon.feeds import MAX_FIELD_CHARS, FeedEntry, ParsedFeed
-from newsmon.language import normalize_language_code
-from newsmon.timeparse import parse_datetime
+from newsmon.core.text import fragment_text, normalize_language_code
+from newsmon.core.timeparse import parse_datetime
+from newsmon.ingest.feeds import MAX_FIELD_CHARS, FeedEntry, ParsedFeed
 
 G2_NAMESPACE = "http://iptc.org/std/nar/2006-10-01/"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"

@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 
 from protego import Protego
 
-from newsmon.config import Settings
-from newsmon.db import transaction
-from newsmon.downloads import Fetcher
-from newsmon.errors import FetchError
-from newsmon.netpolicy import AllowPrivate, host_key
+from newsmon.core.config import Settings
+from newsmon.core.db import transaction
+from newsmon.core.errors import FetchError
+from newsmon.ingest.downloads import Fetcher
+from newsmon.ingest.netpolicy import AllowPrivate, host_key
 
 log = logging.getLogger(__name__)
 UNREACHABLE_RETRY = timedelta(hours=1)

@@ -14,11 +14,11 @@ import sys
 import time
 from pathlib import Path
 
-from newsmon.config import PROJECT_ROOT
-from newsmon.localdb import LOCAL_DIR, create_database, find_server
-from newsmon.migrate import migrate
-from newsmon.reports import print_run_summary
-from newsmon.samplesite import SampleSite
+from newsmon.analysts.reports import print_run_summary
+from newsmon.core.config import PROJECT_ROOT
+from newsmon.operations.localdb import LOCAL_DIR, create_database, find_server
+from newsmon.operations.migrate import migrate
+from newsmon.operations.samplesite import SampleSite
 
 DEMO_FEEDS = PROJECT_ROOT / "samples" / "feeds.yml"
 DEFAULT_PORT = 8765

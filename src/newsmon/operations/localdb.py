@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg2
 from psycopg2 import sql
 
-from newsmon.config import PROJECT_ROOT
+from newsmon.core.config import PROJECT_ROOT
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCAL_DIR = PROJECT_ROOT / ".local"

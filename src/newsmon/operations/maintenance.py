@@ -8,8 +8,8 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from newsmon.config import Settings
-from newsmon.db import connect, transaction
+from newsmon.core.config import Settings
+from newsmon.core.db import connect, transaction
 
 log = logging.getLogger(__name__)
 BUSY_TABLES = ("articles", "feed_entries", "sources", "article_entities", "article_topics",

@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsmon.config import PROJECT_ROOT
-from newsmon.db import connect
-from newsmon.errors import MigrationError
+from newsmon.core.config import PROJECT_ROOT
+from newsmon.core.db import connect
+from newsmon.core.errors import MigrationError
 
 log = logging.getLogger(__name__)
 SQL_DIR = Path(os.environ.get("NEWSMON_SQL_DIR", PROJECT_ROOT / "sql"))

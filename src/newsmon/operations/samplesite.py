@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from newsmon.config import PROJECT_ROOT
+from newsmon.core.config import PROJECT_ROOT
 
 SAMPLES_SITE = PROJECT_ROOT / "samples" / "site"
 PLACEHOLDER = b"{{BASE_URL}}"

@@ -69,8 +69,8 @@ def fresh_schema_objects(dsn: str) -> list[dict[str, Any]]:
     """:func:`schema_objects` of a scratch database created on the server of ``dsn``, migrated
     from ``sql/`` and dropped afterwards: the schema as the migrations define it, whatever state
     the database of ``dsn`` is in (its role needs CREATEDB)."""
-    from newsmon.localdb import create_database, drop_database, with_database
-    from newsmon.migrate import migrate
+    from newsmon.operations.localdb import create_database, drop_database, with_database
+    from newsmon.operations.migrate import migrate
 
     server = with_database(dsn, "postgres")
     name = f"newsmon_schemadoc_{uuid.uuid4().hex[:10]}"
@@ -151,7 +151,7 @@ def schema_markdown(dsn: str) -> str:
 
 def cmd_schema_docs(args: argparse.Namespace) -> int:
     """Print or write docs/schema.md, and/or rewrite the README's block."""
-    from newsmon.config import Settings
+    from newsmon.core.config import Settings
 
     dsn = Settings.from_env(database_url=getattr(args, "database_url", None)).database_url
     objects = fresh_schema_objects(dsn) if args.fresh else schema_objects(dsn)

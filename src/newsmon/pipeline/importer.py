@@ -14,17 +14,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from newsmon import store
-from newsmon.config import Settings, dedup_thresholds
-from newsmon.db import transaction
-from newsmon.deduplication import content_hash
-from newsmon.documents import Document, DocumentError, document_from_bytes, iter_files, read_bytes
-from newsmon.feeds import FeedEntry
-from newsmon.formats import parse_any, sniff_format
-from newsmon.language import detect_language
-from newsmon.stories import fingerprint
-from newsmon.timeparse import parse_datetime
-from newsmon.urls import canonicalize_url
+from newsmon.articles import store as article_store
+from newsmon.articles.documents import Document, DocumentError, document_from_bytes, iter_files, read_bytes
+from newsmon.articles.hashing import content_hash
+from newsmon.articles.language import detect_language
+from newsmon.core.config import Settings
+from newsmon.core.db import transaction
+from newsmon.core.timeparse import parse_datetime
+from newsmon.ingest.feeds import FeedEntry
+from newsmon.ingest.formats import parse_any, sniff_format
+from newsmon.ingest.urls import canonicalize_url
+from newsmon.stories import store as story_store
+from newsmon.stories.neardup import configured_thresholds, fingerprint
 
 CHUNK = 200
 FEED_KINDS = {"rss", "atom", "jsonfeed", "newsml-g2", "newsml-1"}
@@ -43,9 +44,9 @@ class ImportReport:
     articles_by_kind: Counter[str] = field(default_factory=Counter)
 
 
-def _candidate(doc: Document) -> store.ArticleCandidate:
+def _candidate(doc: Document) -> article_store.ArticleCandidate:
     url = doc.canonical_url or Path(doc.path).resolve().as_uri()
-    return store.ArticleCandidate(
+    return article_store.ArticleCandidate(
         canonical_url=url, url=url, source_id=None, title=doc.title, text=doc.text, author=None,
         language=doc.language.language, language_prob=doc.language.probability,
         language_method=doc.language.method, published_at=doc.published_at, fetched_at=None,
@@ -53,14 +54,14 @@ def _candidate(doc: Document) -> store.ArticleCandidate:
         fingerprint=fingerprint(doc.text))
 
 
-def _entry_candidate(entry: FeedEntry, path: Path) -> store.ArticleCandidate | None:
+def _entry_candidate(entry: FeedEntry, path: Path) -> article_store.ArticleCandidate | None:
     """An article from an item of a saved feed or agency file (its own text, no page fetch)."""
     text = entry.best_text
     if not text and entry.status == "usable":
         return None
     url = canonicalize_url(entry.link) if entry.link else f"urn:newsmon:import:{entry.guid}"
     language = detect_language(text or entry.title, entry.language)
-    return store.ArticleCandidate(
+    return article_store.ArticleCandidate(
         canonical_url=url, url=entry.link or url, source_id=None, title=entry.title, text=text,
         author=entry.author, language=language.language, language_prob=language.probability,
         language_method=language.method, published_at=entry.published_at, fetched_at=None,
@@ -70,7 +71,7 @@ def _entry_candidate(entry: FeedEntry, path: Path) -> store.ArticleCandidate | N
         agency_version=entry.version)
 
 
-def _jsonl_candidates(data: bytes, path: Path, report: ImportReport) -> list[store.ArticleCandidate]:
+def _jsonl_candidates(data: bytes, path: Path, report: ImportReport) -> list[article_store.ArticleCandidate]:
     candidates = []
     for number, line in enumerate(data.decode("utf-8-sig", errors="replace").splitlines(), start=1):
         if not line.strip():
@@ -98,7 +99,7 @@ def _jsonl_candidates(data: bytes, path: Path, report: ImportReport) -> list[sto
             canonical = canonicalize_url(url)
         else:
             canonical = url or f"urn:newsmon:import:{path.name}:{number}"
-        candidates.append(store.ArticleCandidate(
+        candidates.append(article_store.ArticleCandidate(
             canonical_url=canonical, url=url or canonical, source_id=None, title=title, text=text,
             author=None, language=language.language, language_prob=language.probability,
             language_method=language.method, published_at=published_at, fetched_at=None,
@@ -107,7 +108,7 @@ def _jsonl_candidates(data: bytes, path: Path, report: ImportReport) -> list[sto
     return candidates
 
 
-def _file_candidates(path: Path, report: ImportReport) -> list[store.ArticleCandidate]:
+def _file_candidates(path: Path, report: ImportReport) -> list[article_store.ArticleCandidate]:
     """The articles in one file; raises DocumentError when the whole file is unusable."""
     data = read_bytes(path)
     jsonl_name = path.name.lower().removesuffix(".gz").endswith((".jsonl", ".ndjson"))
@@ -120,7 +121,7 @@ def _file_candidates(path: Path, report: ImportReport) -> list[store.ArticleCand
 
 
 def _candidates_of_kind(kind: str, data: bytes, path: Path,
-                        report: ImportReport) -> list[store.ArticleCandidate]:
+                        report: ImportReport) -> list[article_store.ArticleCandidate]:
     if kind in ("html", "text"):
         return [_candidate(document_from_bytes(path, data))]
     if kind == "jsonl":
@@ -146,14 +147,14 @@ def import_paths(settings: Settings, paths: list[str | Path], progress: bool = T
 
     files = iter_files(paths)
     report = ImportReport(files=len(files))
-    chunk: list[store.ArticleCandidate] = []
-    thresholds = dedup_thresholds(settings)
+    chunk: list[article_store.ArticleCandidate] = []
+    thresholds = configured_thresholds(settings)
 
     def flush() -> None:
         if not chunk:
             return
         with transaction(settings.database_url) as conn:
-            outcomes = store.load_articles(conn, chunk, thresholds)
+            outcomes = story_store.load_articles(conn, chunk, thresholds)
         report.articles_new += sum(1 for o in outcomes if o.dedup == "new")
         report.articles_updated += sum(1 for o in outcomes if o.updated)
         report.duplicates += sum(1 for o in outcomes if o.dedup != "new" and not o.updated)

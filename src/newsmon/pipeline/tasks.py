@@ -16,17 +16,22 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from newsmon import feedhealth, store
-from newsmon.config import FeedConfig, Settings, dedup_thresholds, load_feeds
-from newsmon.db import transaction
-from newsmon.deduplication import content_hash
-from newsmon.downloads import Fetcher
-from newsmon.errors import FetchError
-from newsmon.extraction import ExtractedArticle, extract_article
-from newsmon.formats import parse_any
-from newsmon.language import detect_language
-from newsmon.robots import RobotsPolicy
-from newsmon.stories import fingerprint
+from newsmon.articles import store as article_store
+from newsmon.articles.extraction import ExtractedArticle, extract_article
+from newsmon.articles.hashing import content_hash
+from newsmon.articles.language import detect_language
+from newsmon.core.config import FeedConfig, Settings, load_feeds
+from newsmon.core.db import transaction
+from newsmon.core.errors import FetchError
+from newsmon.ingest import feedhealth
+from newsmon.ingest import store as ingest_store
+from newsmon.ingest.downloads import Fetcher
+from newsmon.ingest.formats import parse_any
+from newsmon.ingest.robots import RobotsPolicy
+from newsmon.pipeline import runs
+from newsmon.stories import store as story_store
+from newsmon.stories.neardup import configured_thresholds, fingerprint
+from newsmon.tagging import store as tag_store
 
 log = logging.getLogger(__name__)
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, "
@@ -74,7 +79,7 @@ def sync_sources(settings: Settings, feeds: Sequence[FeedConfig] | None = None) 
     """Load and validate the feeds file, upsert it into ``sources``; return enabled names."""
     feeds = load_feeds(settings.feeds_file) if feeds is None else feeds
     with transaction(settings.database_url) as conn:
-        names = store.sync_sources(conn, feeds)
+        names = ingest_store.sync_sources(conn, feeds)
     log.info("%d feed(s) configured, %d enabled", len(feeds), len(names))
     return names
 
@@ -85,7 +90,7 @@ def poll_source(settings: Settings, name: str, fetcher: Fetcher | None = None,
     fetch to catch lying validators), parse, queue new entries, update health and schedule."""
     now = now or datetime.now(UTC)
     with transaction(settings.database_url) as conn:
-        source = store.get_source(conn, name)
+        source = ingest_store.get_source(conn, name)
     if source is None:
         return PollOutcome(source=name, status="unknown_source", error=f"no source named {name!r}")
     if not force and source.next_poll_at and source.next_poll_at > now:
@@ -107,7 +112,7 @@ def _body_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def _poll(settings: Settings, source: store.SourceRow, fetcher: Fetcher, now: datetime) -> PollOutcome:
+def _poll(settings: Settings, source: ingest_store.SourceRow, fetcher: Fetcher, now: datetime) -> PollOutcome:
     state: dict[str, Any] = {"last_polled_at": now}
     use_validators = source.validators_trusted
     full_check_due = use_validators and source.polls_since_full + 1 >= settings.full_poll_every
@@ -146,8 +151,8 @@ def _poll(settings: Settings, source: store.SourceRow, fetcher: Fetcher, now: da
                             response.status, None)
     state.update(body_hash=digest, etag=response.etag, last_modified=response.last_modified)
     with transaction(settings.database_url) as conn:
-        new, updated = store.upsert_entries(conn, source.id, parsed.entries)
-        rate = store.publication_rate(conn, source.id, now)
+        new, updated = ingest_store.upsert_entries(conn, source.id, parsed.entries)
+        rate = ingest_store.publication_rate(conn, source.id, now)
     status = "ok" if parsed.entries else "empty"
     state.update(last_success_at=now, last_status=status, last_http_status=response.status,
                  last_warning=parsed.warning, items_last_poll=len(parsed.entries), items_per_day=rate)
@@ -166,7 +171,7 @@ def _schedule(settings: Settings) -> feedhealth.Schedule:
                                settings.failure_backoff_max)
 
 
-def _poll_succeeded(settings: Settings, source: store.SourceRow, state: dict[str, Any], now: datetime,
+def _poll_succeeded(settings: Settings, source: ingest_store.SourceRow, state: dict[str, Any], now: datetime,
                     outcome: PollOutcome) -> PollOutcome:
     rate = state.get("items_per_day", source.items_per_day)
     interval = feedhealth.poll_interval(rate, _schedule(settings))
@@ -175,14 +180,14 @@ def _poll_succeeded(settings: Settings, source: store.SourceRow, state: dict[str
     state.update(consecutive_failures=0, failure_score=0.0, health=health, poll_interval_seconds=interval,
                  next_poll_at=now + timedelta(seconds=interval))
     with transaction(settings.database_url) as conn:
-        store.update_source_state(conn, source.id, state)
+        ingest_store.update_source_state(conn, source.id, state)
     outcome.health, outcome.next_poll_at = health, state["next_poll_at"].isoformat()
     if outcome.status == "not_modified":
         log.info("feed %s: not modified", source.name)
     return outcome
 
 
-def _poll_failed(settings: Settings, source: store.SourceRow, state: dict[str, Any], now: datetime,
+def _poll_failed(settings: Settings, source: ingest_store.SourceRow, state: dict[str, Any], now: datetime,
                  message: str, kind: str, http_status: int | None, retry_after: float | None) -> PollOutcome:
     score = source.failure_score + feedhealth.FAILURE_WEIGHT.get(kind, 1.0)
     backoff = feedhealth.failure_backoff(score, _schedule(settings), retry_after)
@@ -192,7 +197,7 @@ def _poll_failed(settings: Settings, source: store.SourceRow, state: dict[str, A
                  consecutive_failures=source.consecutive_failures + 1,
                  next_poll_at=now + timedelta(seconds=backoff))
     with transaction(settings.database_url) as conn:
-        store.update_source_state(conn, source.id, state)
+        ingest_store.update_source_state(conn, source.id, state)
     log.warning("feed %s: %s (%s; next try in %d s)", source.name, message, kind, backoff)
     return PollOutcome(source=source.name, status="error", http_status=http_status, error=message,
                        health=health, next_poll_at=state["next_poll_at"].isoformat())
@@ -203,7 +208,7 @@ def _poll_failed(settings: Settings, source: store.SourceRow, state: dict[str, A
 def plan_batches(settings: Settings) -> list[list[int]]:
     """Split the queued entries into batches of ``batch_size`` ids (one task each)."""
     with transaction(settings.database_url) as conn:
-        ids = store.queued_entry_ids(conn)
+        ids = ingest_store.queued_entry_ids(conn)
     size = settings.batch_size
     return [ids[i:i + size] for i in range(0, len(ids), size)]
 
@@ -218,7 +223,8 @@ class _PageOutcome:
     refused: str | None = None  # robots_disallowed | refused (by our network policy)
 
 
-def _fetch_page(fetcher: Fetcher, url: str, entry: store.EntryRow, robots: RobotsPolicy) -> _PageOutcome:
+def _fetch_page(fetcher: Fetcher, url: str, entry: ingest_store.EntryRow,
+                robots: RobotsPolicy) -> _PageOutcome:
     if entry.robots and not robots.allowed(url, entry.allow_private):
         return _PageOutcome(error="robots.txt disallows this page (fell back to the feed's text)",
                             refused="robots_disallowed")
@@ -236,7 +242,8 @@ def _fetch_page(fetcher: Fetcher, url: str, entry: store.EntryRow, robots: Robot
     return _PageOutcome(extracted=extracted, fetched=True, final_url=response.url)
 
 
-def _candidate(entry: store.EntryRow, page: _PageOutcome | None, now: datetime) -> store.ArticleCandidate:
+def _candidate(entry: ingest_store.EntryRow, page: _PageOutcome | None,
+               now: datetime) -> article_store.ArticleCandidate:
     """Merge what the feed and the page say about one article."""
     canonical = entry.canonical_url or f"urn:newsmon:{entry.source_name}:{entry.guid}"
     extracted = page.extracted if page else None
@@ -257,7 +264,7 @@ def _candidate(entry: store.EntryRow, page: _PageOutcome | None, now: datetime) 
             status, note = page.refused or "page_unavailable", page.error
     declared = (extracted.language if extracted else None) or entry.language or entry.source_language
     language = detect_language(text or entry.title, declared)
-    return store.ArticleCandidate(
+    return article_store.ArticleCandidate(
         canonical_url=canonical,
         url=(page.final_url if page and page.final_url else None) or entry.link or canonical,
         source_id=entry.source_id,
@@ -280,7 +287,7 @@ def _candidate(entry: store.EntryRow, page: _PageOutcome | None, now: datetime) 
     )
 
 
-def _wants_page(entry: store.EntryRow) -> bool:
+def _wants_page(entry: ingest_store.EntryRow) -> bool:
     """Fetch the linked page? Not when fetching is off for the source, nor for agency wire items
     that carry their own body (NewsML: the item is the article)."""
     if not (entry.link and entry.canonical_url and entry.fetch_pages):
@@ -298,14 +305,15 @@ def process_entries(settings: Settings, entry_ids: Sequence[int], fetcher: Fetch
     now = now or datetime.now(UTC)
     started = time.monotonic()
     with transaction(settings.database_url) as conn:
-        entries = store.load_queued_entries(conn, entry_ids)
-        stored = store.page_articles_by_url(conn, (e.canonical_url for e in entries if e.canonical_url))
+        entries = ingest_store.load_queued_entries(conn, entry_ids)
+        stored = article_store.page_articles_by_url(
+            conn, (e.canonical_url for e in entries if e.canonical_url))
     outcome = BatchOutcome(entries=len(entries))
     if not entries:
         return outcome
     # one request per canonical URL: the same page linked with tracking parameters is one page
     link_of: dict[str, str] = {}
-    owner_of: dict[str, store.EntryRow] = {}
+    owner_of: dict[str, ingest_store.EntryRow] = {}
     for e in entries:
         if _wants_page(e) and e.canonical_url not in stored and e.canonical_url not in link_of:
             link_of[e.canonical_url] = e.link
@@ -326,8 +334,8 @@ def process_entries(settings: Settings, entry_ids: Sequence[int], fetcher: Fetch
     outcome.pages_fetched = sum(1 for p in pages.values() if p.fetched)
     outcome.fetch_failures = sum(1 for p in pages.values() if not p.fetched and not p.refused)
 
-    candidates: list[store.ArticleCandidate] = []
-    owners: list[store.EntryRow] = []
+    candidates: list[article_store.ArticleCandidate] = []
+    owners: list[ingest_store.EntryRow] = []
     closing: list[tuple[int, str, int | None, str | None, str | None, bool]] = []
     for entry in entries:
         if entry.canonical_url in stored and entry.version is None:
@@ -337,7 +345,7 @@ def process_entries(settings: Settings, entry_ids: Sequence[int], fetcher: Fetch
         candidates.append(_candidate(entry, page, now))
         owners.append(entry)
     with transaction(settings.database_url) as conn:
-        results = store.load_articles(conn, candidates, dedup_thresholds(settings))
+        results = story_store.load_articles(conn, candidates, configured_thresholds(settings))
         for entry, cand, result in zip(owners, candidates, results, strict=True):
             page = pages.get(link_of.get(entry.canonical_url or "", "")) if _wants_page(entry) else None
             retry = (page is not None and not page.fetched and page.transient
@@ -345,7 +353,7 @@ def process_entries(settings: Settings, entry_ids: Sequence[int], fetcher: Fetch
             status = "retry" if retry else ("failed" if page is not None and not page.fetched else "done")
             closing.append((entry.id, status, result.article_id, result.dedup, cand.extraction_note,
                             page is not None))
-        store.finish_entries(conn, closing)
+        ingest_store.finish_entries(conn, closing)
     outcome.articles_new = sum(1 for r in results if r.dedup == "new")
     outcome.articles_updated = sum(1 for r in results if r.updated)
     outcome.stories_new = sum(1 for r in results if r.story_new)
@@ -366,7 +374,7 @@ def process_entries(settings: Settings, entry_ids: Sequence[int], fetcher: Fetch
 def start_run(settings: Settings, dag_id: str, run_id: str, interval_start: datetime | None = None,
               interval_end: datetime | None = None) -> None:
     with transaction(settings.database_url) as conn:
-        store.start_run(conn, dag_id, run_id, interval_start, interval_end)
+        runs.start_run(conn, dag_id, run_id, interval_start, interval_end)
 
 
 def summarize(polls: Sequence[dict[str, Any] | PollOutcome],
@@ -413,7 +421,7 @@ def finish_run(settings: Settings, dag_id: str, run_id: str,
                                  "process": round(sum(b.get("seconds", 0.0) for b in batches_json), 3),
                                  "tag": round(sum(float(t.get("seconds", 0.0)) for t in tag_infos), 3)}}
     with transaction(settings.database_url) as conn:
-        store.finish_run(conn, dag_id, run_id, counts, "failed" if failed else "success", details)
+        runs.finish_run(conn, dag_id, run_id, counts, "failed" if failed else "success", details)
     return counts
 
 
@@ -454,32 +462,32 @@ def tag_articles(settings: Settings, batch_size: int = 500, limit: int | None = 
 
     ``shard`` = ``(index, count)`` tags only the articles with ``id % count = index``, so that
     ``count`` tasks (processes, workers) split the work and can run at the same time."""
-    from newsmon.annotation import annotate
-    from newsmon.tagging import default_gazetteer
-    from newsmon.topics import load_topics
+    from newsmon.tagging.annotation import annotate
+    from newsmon.tagging.entities import default_gazetteer
+    from newsmon.tagging.topics import load_topics
 
     part = check_shard(shard)
     gazetteer = default_gazetteer()
     topics = load_topics(gazetteer=gazetteer)
     with transaction(settings.database_url) as conn:
-        store.sync_entities(conn, gazetteer.entities)
+        tag_store.sync_entities(conn, gazetteer.entities)
     done = 0
     while limit is None or done < limit:
         size = batch_size if limit is None else min(batch_size, limit - done)
         with transaction(settings.database_url) as conn:
-            rows = store.untagged_articles(conn, size, part)
+            rows = tag_store.untagged_articles(conn, size, part)
         if not rows:
             break
         tags = []
         for article_id, title, text, language, tag_hash in rows:
             result = annotate(text, title, language, gazetteer=gazetteer, topics=topics,
                               ner=settings.ner == "auto")
-            tags.append(store.ArticleTags(
+            tags.append(tag_store.ArticleTags(
                 article_id=article_id, tagged_hash=tag_hash, entities=result.entities,
                 keywords=result.keywords,
                 topics=[(name, t["score"], t["matched"], t["why"]) for name, t in result.topics.items()]))
         with transaction(settings.database_url) as conn:
-            store.save_tags(conn, tags)
+            tag_store.save_tags(conn, tags)
         done += len(rows)
         log.info("tagged %d article(s) (%d so far%s)", len(rows), done,
                  f", shard {part[0]} of {part[1]}" if part else "")

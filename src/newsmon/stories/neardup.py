@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from datasketch import MinHash
 
-from newsmon.deduplication import normalize_text
+from newsmon.articles.hashing import normalize_text
+from newsmon.core.config import Settings
 
 SHINGLE_WORDS = 5
 NUM_PERM = 256
@@ -51,6 +52,11 @@ class Thresholds:
     """Word Jaccard of the titles (markers removed) required in the grey zone."""
 
 
+def configured_thresholds(settings: Settings) -> Thresholds:
+    """The same-story thresholds configured in ``settings``."""
+    return Thresholds(containment=settings.dedup_containment, jaccard=settings.dedup_jaccard)
+
+
 @dataclass(frozen=True)
 class Fingerprint:
     """What is stored per article to find its story again: signature and shingle count."""
@@ -74,6 +80,7 @@ class Fingerprint:
 
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 _PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
+
 
 
 def _hash32(data: bytes) -> int:

@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from newsmon.gazetteer import Gazetteer
-from newsmon.keywords import key_phrases, term_hits
-from newsmon.tagging import default_gazetteer, entities, flatten, tag
-from newsmon.topics import Topic, load_topics, score
+from newsmon.tagging.entities import default_gazetteer, entities, flatten, tag
+from newsmon.tagging.gazetteer import Gazetteer
+from newsmon.tagging.keywords import key_phrases, term_hits
+from newsmon.tagging.topics import Topic, load_topics, score
 
 KEY_PHRASES = 10
 

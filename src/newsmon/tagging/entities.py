@@ -1,6 +1,6 @@
 """Entity tagging: gazetteer aliases found in an article's title and text, with offsets.
 
-Matching runs on the folded text (see :mod:`newsmon.gazetteer`: case, accents, typographic
+Matching runs on the folded text (see :mod:`newsmon.tagging.gazetteer`: case, accents, typographic
 apostrophes and dashes) and every match is mapped back to the original string, so that
 ``text[m.start:m.end] == m.surface``. Rules:
 
@@ -46,7 +46,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from newsmon.gazetteer import AliasPayload, Gazetteer, fold_with_offsets, load_gazetteer
+from newsmon.tagging.gazetteer import AliasPayload, Gazetteer, fold_with_offsets, load_gazetteer
 
 log = logging.getLogger(__name__)
 

@@ -28,10 +28,11 @@ from typing import Any
 import ahocorasick
 import yaml
 
-from newsmon.deduplication import normalize_text
-from newsmon.errors import ConfigError
+from newsmon.articles.hashing import normalize_text
+from newsmon.core.config import PROJECT_ROOT
+from newsmon.core.errors import ConfigError
 
-DEFAULT_GAZETTEER_DIR = Path(__file__).resolve().parents[2] / "config" / "gazetteer"
+DEFAULT_GAZETTEER_DIR = PROJECT_ROOT / "config" / "gazetteer"
 LANGUAGES = ("fr", "en", "de", "es", "ru", "uk")
 TYPES = ("PER", "ORG", "LOC", "EVENT", "MISC")
 SIDES = ("nato", "russia", "neutral")

@@ -2,7 +2,7 @@
 
 Topic terms come from the topic configuration (``config/topics/*.yml``): per concept a weight
 and per language a list of terms, matched like gazetteer aliases (folded text, word
-boundaries, see :mod:`newsmon.gazetteer`). A term ending in ``*`` also matches longer words
+boundaries, see :mod:`newsmon.tagging.gazetteer`). A term ending in ``*`` also matches longer words
 that start with it ("sanktion*" matches "Sanktionen" and "Sanktionspaket", "санкци*" the case
 forms of "санкции").
 
@@ -21,8 +21,8 @@ from typing import Any
 
 import ahocorasick
 
-from newsmon.gazetteer import fold, fold_with_offsets, is_word_char
-from newsmon.tagging import sentence_starts
+from newsmon.tagging.entities import sentence_starts
+from newsmon.tagging.gazetteer import fold, fold_with_offsets, is_word_char
 
 KEY_PHRASE_MAX_WORDS = 3
 YAKE_LANGUAGES = ("fr", "en", "de", "es", "ru", "uk")

@@ -28,12 +28,13 @@ from typing import Any
 
 import yaml
 
-from newsmon.errors import ConfigError
-from newsmon.gazetteer import LANGUAGES, SIDES, Gazetteer
-from newsmon.keywords import Concept, TermHit, TermIndex, term_hits
-from newsmon.tagging import Mention, default_gazetteer, flatten, tag
+from newsmon.core.config import PROJECT_ROOT
+from newsmon.core.errors import ConfigError
+from newsmon.tagging.entities import Mention, default_gazetteer, flatten, tag
+from newsmon.tagging.gazetteer import LANGUAGES, SIDES, Gazetteer
+from newsmon.tagging.keywords import Concept, TermHit, TermIndex, term_hits
 
-DEFAULT_TOPICS_DIR = Path(__file__).resolve().parents[2] / "config" / "topics"
+DEFAULT_TOPICS_DIR = PROJECT_ROOT / "config" / "topics"
 MENTION_KINDS = ("strong", "short", "weak", "embedded")
 _TOPIC_FIELDS = frozenset({"name", "label", "description", "threshold", "title_weight", "mention_weights",
                            "require_all_groups", "groups", "cooccurrence", "terms"})
@@ -94,7 +95,7 @@ def _saturate(value: float, saturation: float) -> float:
 
 
 def score(mentions: Iterable[Mention], hits: Iterable[TermHit], topic: Topic) -> TopicResult:
-    """Score one article's mentions (from :func:`newsmon.tagging.tag`) and term hits."""
+    """Score one article's mentions (from :func:`newsmon.tagging.entities.tag`) and term hits."""
     all_mentions = list(mentions)
     embedded = {id(m) for top in all_mentions for m in top.embedded}
     evidence: dict[str, float] = {g.name: 0.0 for g in topic.groups}
