@@ -88,7 +88,10 @@ def test_why_lists_entities_terms_cooccurrence_and_components() -> None:
                                                             "sentence": 0, "in_title": False}
     parts = why["components"]
     assert set(parts) == {"nato", "russia", "cooccurrence", "terms"}
-    assert result.score == pytest.approx(sum(p["contribution"] for p in parts.values()), abs=1e-3)
+    assert why["weighted_score"] == pytest.approx(sum(p["contribution"] for p in parts.values()), abs=1e-3)
+    assert why["rules"][0]["name"] == "nato_and_russia"
+    assert why["rules"][0]["evidence"]["nato"] == ["NATO"]
+    assert result.score == max(why["weighted_score"], why["rules"][0]["weight"])
     assert parts["cooccurrence"]["evidence"] == NATO_RUSSIA.title_weight + 1
 
 
@@ -96,7 +99,7 @@ def test_title_weight() -> None:
     body = "Russia protested. Later, NATO answered."
     in_body = _score(body, "Statement")
     in_title = _score(body, "NATO and Russia")
-    assert in_title.score > in_body.score
+    assert in_title.why["weighted_score"] > in_body.why["weighted_score"]
     assert in_title.why["components"]["nato"]["evidence"] == 1 + NATO_RUSSIA.title_weight
 
 
@@ -104,7 +107,8 @@ def test_score_takes_mentions_and_term_hits() -> None:
     text = "NATO and Russia agreed to restore a military hotline to avoid escalation."
     mentions = tag(text, None, "en", GAZETTEER)
     hits = term_hits(NATO_RUSSIA.terms, text, None, "en")
-    assert {h.concept for h in hits} == {"de_escalation"}
+    assert {h.concept for h in hits if h.weight > 0} == {"de_escalation"}
+    assert {h.concept for h in hits if h.weight == 0} == {"nato_names", "russia_names"}  # rule evidence
     result = score(mentions, hits, NATO_RUSSIA)
     assert result == _score(text)
 

@@ -33,7 +33,7 @@ from newsmon.core.config import PROJECT_ROOT
 from newsmon.core.errors import ConfigError
 
 DEFAULT_GAZETTEER_DIR = PROJECT_ROOT / "config" / "gazetteer"
-LANGUAGES = ("fr", "en", "de", "es", "ru", "uk")
+LANGUAGES_FILE = PROJECT_ROOT / "config" / "languages.yml"
 TYPES = ("PER", "ORG", "LOC", "EVENT", "MISC")
 SIDES = ("nato", "russia", "neutral")
 STRENGTHS = ("strong", "weak", "short")
@@ -49,6 +49,38 @@ so that "us", "eu" or "can" in running text are not taken for acronyms."""
 WEAK_ACRONYM_MAX_LETTERS = 6
 """Weak aliases in capitals up to this length too ("SHAPE", "DIANA" are not "shape", "Diana").
 Longer strong acronyms stay case-insensitive: the press writes "Nato", "Otan", "Osze"."""
+
+
+def load_languages(path: str | Path = LANGUAGES_FILE) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The tagged languages of ``config/languages.yml``: (all, required) ISO 639-1 codes."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: languages file not found") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    table = data.get("languages") if isinstance(data, dict) else None
+    if not isinstance(table, dict) or not table:
+        raise ConfigError(f"{path}: expected a mapping 'languages:' of code -> {{name, required}}")
+    required = []
+    for code, entry in table.items():
+        where = f"{path}: language {code!r}"
+        if not isinstance(code, str) or not re.fullmatch(r"[a-z]{2,3}", code):
+            raise ConfigError(f"{where}: the key must be an ISO 639-1 code such as 'pl'")
+        if not isinstance(entry, dict) or set(entry) - {"name", "required"}:
+            raise ConfigError(f"{where}: expected {{name: ..., required: true|false}}, got {entry!r}")
+        if not isinstance(entry.get("required", False), bool):
+            raise ConfigError(f"{where}: field 'required': must be true or false")
+        if entry.get("required", False):
+            required.append(code)
+    if not required:
+        raise ConfigError(f"{path}: at least one language must be required: true")
+    return tuple(table), tuple(required)
+
+
+LANGUAGES, REQUIRED_LANGUAGES = load_languages()
+"""Every tagged language, and those every gazetteer entity must have aliases in."""
 
 
 # ---------------------------------------------------------------------------- folding
@@ -309,10 +341,10 @@ def _language_map(value: Any, where: str, field_name: str, required: bool) -> di
         raise ConfigError(f"{where}: field '{field_name}': unknown language(s) {unknown}; "
                           f"allowed: {list(LANGUAGES)}")
     if required:
-        missing = [lang for lang in LANGUAGES if lang not in value]
+        missing = [lang for lang in REQUIRED_LANGUAGES if lang not in value]
         if missing:
             raise ConfigError(f"{where}: field '{field_name}': missing language(s) {missing}; "
-                              f"every entity needs {list(LANGUAGES)}")
+                              f"every entity needs {list(REQUIRED_LANGUAGES)}")
     result: dict[str, tuple[str, ...]] = {}
     for lang, names in value.items():
         if not isinstance(names, list) or not names:
@@ -371,7 +403,7 @@ def parse_entities(data: Any, source: str = "<gazetteer>") -> list[Entity]:
             raise ConfigError(f"{where}: field 'roles': must be a list of strings, got {roles!r}")
         if "aliases" not in item:
             raise ConfigError(f"{where}: field 'aliases' is required (one list per language "
-                              f"{list(LANGUAGES)})")
+                              f"{list(REQUIRED_LANGUAGES)})")
         entities.append(Entity(
             name=name.strip(), type=kind, wikidata=qid, side=side,
             aliases=_language_map(item["aliases"], where, "aliases", required=True),

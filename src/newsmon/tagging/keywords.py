@@ -58,6 +58,8 @@ class Concept:
     name: str
     weight: float
     terms: Mapping[str, tuple[str, ...]]
+    case_sensitive: bool = False
+    """Terms written with a capital match only capitalized words ("the Alliance", not "an alliance")."""
 
 
 class TermIndex:
@@ -97,31 +99,40 @@ class TermIndex:
         automaton = self._build()
         folded, offsets = fold_with_offsets(text)
         size = len(folded)
-        found: list[tuple[int, int, tuple[int, str, str]]] = []
+        found: list[tuple[int, int, list[tuple[int, str, str]]]] = []
         for last, (length, payload) in automaton.iter(folded):
             start, end = last - length + 1, last + 1
             if start > 0 and is_word_char(folded[start]) and is_word_char(folded[start - 1]):
                 continue
             whole_word = end >= size or not (is_word_char(folded[last]) and is_word_char(folded[end]))
+            matching: dict[int, tuple[int, str, str]] = {}  # one term per concept
             for number, lang, term, prefix in payload:
                 if (language is None or lang == language) and (whole_word or prefix):
-                    found.append((start, end, (number, lang, term)))
-                    break
+                    matching.setdefault(number, (number, lang, term))
+            if matching:
+                found.append((start, end, list(matching.values())))
         taken = bytearray(size)
         starts = [0] if in_title else sentence_starts(text)
         hits = []
-        for start, end, (number, lang, term) in sorted(found, key=lambda f: (f[0] - f[1], f[0])):
+        for start, end, matching in sorted(found, key=lambda f: (f[0] - f[1], f[0])):
             if any(taken[start:end]):
                 continue
-            taken[start:end] = b"\x01" * (end - start)
             o_start, o_end = offsets.start(start), offsets.end(end, text)
-            if term.endswith("*"):  # report the whole word the prefix matched
-                while o_end < len(text) and is_word_char(text[o_end]):
-                    o_end += 1
-            concept = self.concepts[number]
-            hits.append(TermHit(concept.name, term, text[o_start:o_end], o_start, o_end,
-                                0 if in_title else bisect_right(starts, o_start) - 1, in_title,
-                                concept.weight, lang))
+            capital = text[o_start:o_start + 1].isupper()
+            matching = [(number, lang, term) for number, lang, term in matching
+                        if capital or not (self.concepts[number].case_sensitive and term[:1].isupper())]
+            if not matching:
+                continue
+            taken[start:end] = b"\x01" * (end - start)
+            sentence = 0 if in_title else bisect_right(starts, o_start) - 1
+            for number, lang, term in matching:  # a term of several concepts counts for each
+                t_end = o_end
+                if term.endswith("*"):  # report the whole word the prefix matched
+                    while t_end < len(text) and is_word_char(text[t_end]):
+                        t_end += 1
+                concept = self.concepts[number]
+                hits.append(TermHit(concept.name, term, text[o_start:t_end], o_start, t_end, sentence,
+                                    in_title, concept.weight, lang))
         hits.sort(key=lambda h: h.start)
         return hits
 

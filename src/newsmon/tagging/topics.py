@@ -31,13 +31,16 @@ import yaml
 from newsmon.core.config import PROJECT_ROOT
 from newsmon.core.errors import ConfigError
 from newsmon.tagging.entities import Mention, default_gazetteer, flatten, tag
-from newsmon.tagging.gazetteer import LANGUAGES, SIDES, Gazetteer
+from newsmon.tagging.gazetteer import LANGUAGES, REQUIRED_LANGUAGES, SIDES, Gazetteer
 from newsmon.tagging.keywords import Concept, TermHit, TermIndex, term_hits
 
 DEFAULT_TOPICS_DIR = PROJECT_ROOT / "config" / "topics"
 MENTION_KINDS = ("strong", "short", "weak", "embedded")
 _TOPIC_FIELDS = frozenset({"name", "label", "description", "threshold", "title_weight", "mention_weights",
-                           "require_all_groups", "groups", "cooccurrence", "terms"})
+                           "require_all_groups", "groups", "cooccurrence", "terms", "lead_sentences",
+                           "signals", "rules"})
+_SIGNAL_FIELDS = frozenset({"groups", "concepts", "weak"})
+_RULE_FIELDS = frozenset({"name", "all", "none", "weight"})
 _GROUP_FIELDS = frozenset({"weight", "saturation", "entities", "sides"})
 _COMPONENT_FIELDS = frozenset({"weight", "saturation"})
 _TERMS_FIELDS = frozenset({"weight", "saturation", "concepts"})
@@ -60,6 +63,28 @@ class Group:
 
 
 @dataclass(frozen=True)
+class Signal:
+    """Named evidence for rules: mentions of entity groups and/or hits of term concepts."""
+
+    name: str
+    groups: frozenset[str]
+    concepts: frozenset[str]
+    weak: bool = True
+    """Whether weak mentions of the groups' entities count ("Russian" yes, "allies" for NATO no)."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Evidence that decides a short text: every signal found in the lead (title + first sentences)."""
+
+    name: str
+    signals: tuple[str, ...]
+    weight: float
+    unless: tuple[str, ...] = ()
+    """Signals that stop the rule when found in the lead (NATO and China, not Russia)."""
+
+
+@dataclass(frozen=True)
 class Topic:
     """A validated topic definition."""
 
@@ -76,6 +101,9 @@ class Topic:
     terms_saturation: float
     terms: TermIndex = field(compare=False)
     source: str = ""
+    lead_sentences: int = 3
+    signals: tuple[Signal, ...] = ()
+    rules: tuple[Rule, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -135,16 +163,43 @@ def score(mentions: Iterable[Mention], hits: Iterable[TermHit], topic: Topic) ->
     total = sum(c["contribution"] for c in components.values())
     if topic.require_all_groups and missing:
         total = 0.0
-    total = round(min(1.0, max(0.0, total)), 4)
+    weighted = round(min(1.0, max(0.0, total)), 4)
+    fired = _rules(topic, listed, concepts)
+    total = max([weighted, *(r["weight"] for r in fired)])
     matched = total >= topic.threshold
     why = {
         "topic": topic.name, "score": total, "threshold": topic.threshold, "matched": matched,
+        "weighted_score": weighted, "rules": fired, "lead_sentences": topic.lead_sentences,
         "missing_groups": missing, "require_all_groups": topic.require_all_groups,
         "components": components, "entities": listed,
         "cooccurring_units": [{"in_title": t, "sentence": s} for t, s in together],
         "terms": concepts,
     }
     return TopicResult(topic.name, total, matched, why)
+
+
+def _rules(topic: Topic, listed: dict[str, list[dict[str, Any]]],
+           concepts: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rules whose every signal is found in the lead, best first, each with its evidence."""
+    if not topic.rules:
+        return []
+
+    def in_lead(found: dict[str, Any]) -> bool:
+        return bool(found["in_title"]) or found["sentence"] < topic.lead_sentences
+
+    evidence: dict[str, list[str]] = {}
+    for signal in topic.signals:
+        surfaces = [m["surface"] for g in sorted(signal.groups) for m in listed.get(g, [])
+                    if in_lead(m) and (signal.weak or m["kind"] != "weak")]
+        surfaces += [h["surface"] for c in sorted(signal.concepts)
+                     for h in concepts.get(c, {}).get("hits", []) if in_lead(h)]
+        if surfaces:
+            evidence[signal.name] = list(dict.fromkeys(surfaces))
+    fired = [{"name": rule.name, "weight": rule.weight,
+              "evidence": {name: evidence[name] for name in rule.signals}}
+             for rule in topic.rules if all(name in evidence for name in rule.signals)
+             and not any(name in evidence for name in rule.unless)]
+    return sorted(fired, key=lambda r: -r["weight"])
 
 
 def _component(evidence: float, saturation: float, weight: float) -> dict[str, float]:
@@ -239,11 +294,16 @@ def parse_topic(data: Any, source: str = "<topic>", gazetteer: Gazetteer | None 
         raise ConfigError(f"{where}: field 'terms.concepts': expected a non-empty mapping of concepts")
     for concept_name, raw in raw_concepts.items():
         at = f"{where}: concept {concept_name!r}"
-        raw = _mapping(raw, at, frozenset({"weight", *LANGUAGES}))
-        missing = [lang for lang in LANGUAGES if lang not in raw]
+        raw = _mapping(raw, at, frozenset({"weight", "case_sensitive", *LANGUAGES}))
+        case_sensitive = raw.get("case_sensitive", False)
+        if not isinstance(case_sensitive, bool):
+            raise ConfigError(f"{at}: field 'case_sensitive': must be true or false, got {case_sensitive!r}")
+        missing = [lang for lang in REQUIRED_LANGUAGES if lang not in raw]
         if missing:
-            raise ConfigError(f"{at}: missing language(s) {missing}; every concept needs {list(LANGUAGES)}")
-        per_language = {lang: tuple(_strings(raw[lang], f"{at}: field '{lang}'")) for lang in LANGUAGES}
+            raise ConfigError(f"{at}: missing language(s) {missing}; every concept needs "
+                              f"{list(REQUIRED_LANGUAGES)} (config/languages.yml)")
+        per_language = {lang: tuple(_strings(raw[lang], f"{at}: field '{lang}'")) for lang in LANGUAGES
+                        if lang in raw}
         starred = [t for terms in per_language.values() for t in terms if "*" in t.rstrip("*") or t == "*"]
         if starred:
             raise ConfigError(f"{at}: '*' may only end a term (prefix match), got {starred}")
@@ -251,14 +311,19 @@ def parse_topic(data: Any, source: str = "<topic>", gazetteer: Gazetteer | None 
         if empty:
             raise ConfigError(f"{at}: empty term list for {empty}")
         concepts.append(Concept(str(concept_name), _number(raw.get("weight"), f"{at}: field 'weight'", 0, 10),
-                                per_language))
+                                per_language, case_sensitive))
     cooc_weight = _number(cooc.get("weight"), f"{where}: field 'cooccurrence.weight'", 0, 1)
     terms_weight = _number(terms.get("weight"), f"{where}: field 'terms.weight'", 0, 1)
     total = sum(g.weight for g in groups) + cooc_weight + terms_weight
     if abs(total - 1.0) > 1e-6:
         raise ConfigError(f"{where}: component weights (groups, cooccurrence, terms) must add up to 1, "
                           f"got {round(total, 6)}")
+    lead = data.get("lead_sentences", 3)
+    if isinstance(lead, bool) or not isinstance(lead, int) or not 1 <= lead <= 50:
+        raise ConfigError(f"{where}: field 'lead_sentences': an integer from 1 to 50, got {lead!r}")
+    signals, rules = _parse_rules(data, where, {g.name for g in groups}, {c.name for c in concepts})
     return Topic(
+        lead_sentences=lead, signals=signals, rules=rules,
         name=name.strip(), label=str(data.get("label", name)), threshold=threshold, title_weight=title_weight,
         mention_weights=mention_weights, require_all_groups=require, groups=tuple(groups),
         cooccurrence_weight=cooc_weight,
@@ -268,6 +333,61 @@ def parse_topic(data: Any, source: str = "<topic>", gazetteer: Gazetteer | None 
         terms_saturation=_number(terms.get("saturation"), f"{where}: field 'terms.saturation'", 0, 1000,
                                  low_open=True),
         terms=TermIndex(concepts), source=source)
+
+
+def _parse_rules(data: dict[str, Any], where: str, groups: set[str],
+                 concepts: set[str]) -> tuple[tuple[Signal, ...], tuple[Rule, ...]]:
+    """``signals`` (named groups and concepts) and ``rules`` (signals that must all be in the lead)."""
+    raw_signals = data.get("signals", {})
+    raw_rules = data.get("rules", [])
+    if not isinstance(raw_signals, dict):
+        raise ConfigError(f"{where}: field 'signals': expected a mapping of signal name to groups/concepts")
+    if not isinstance(raw_rules, list):
+        raise ConfigError(f"{where}: field 'rules': expected a list of {{name, all, weight}}")
+    if raw_rules and not raw_signals:
+        raise ConfigError(f"{where}: field 'signals': rules need signals")
+    signals = []
+    for signal_name, raw in raw_signals.items():
+        at = f"{where}: signal {signal_name!r}"
+        raw = _mapping(raw, at, _SIGNAL_FIELDS)
+        used_groups = _strings(raw.get("groups", []), f"{at}: field 'groups'")
+        used_concepts = _strings(raw.get("concepts", []), f"{at}: field 'concepts'")
+        if not used_groups and not used_concepts:
+            raise ConfigError(f"{at}: needs 'groups' and/or 'concepts'")
+        unknown = sorted(set(used_groups) - groups)
+        if unknown:
+            raise ConfigError(f"{at}: field 'groups': unknown group(s) {unknown}; defined: {sorted(groups)}")
+        unknown = sorted(set(used_concepts) - concepts)
+        if unknown:
+            raise ConfigError(f"{at}: field 'concepts': unknown concept(s) {unknown}")
+        weak = raw.get("weak", True)
+        if not isinstance(weak, bool):
+            raise ConfigError(f"{at}: field 'weak': must be true or false, got {weak!r}")
+        signals.append(Signal(str(signal_name), frozenset(used_groups), frozenset(used_concepts), weak))
+    names = {s.name for s in signals}
+    rules = []
+    for number, raw in enumerate(raw_rules):
+        at = f"{where}: rules[{number}]"
+        raw = _mapping(raw, at, _RULE_FIELDS)
+        rule_name = raw.get("name")
+        if not isinstance(rule_name, str) or not rule_name.strip():
+            raise ConfigError(f"{at}: field 'name': a non-empty string, got {rule_name!r}")
+        at = f"{where}: rule {rule_name!r}"
+        needed = _strings(raw.get("all", []), f"{at}: field 'all'")
+        if not needed:
+            raise ConfigError(f"{at}: field 'all': name at least one signal")
+        unknown = sorted(set(needed) - names)
+        if unknown:
+            raise ConfigError(f"{at}: field 'all': unknown signal(s) {unknown}; defined: {sorted(names)}")
+        unless = _strings(raw.get("none", []), f"{at}: field 'none'")
+        unknown = sorted(set(unless) - names)
+        if unknown:
+            raise ConfigError(f"{at}: field 'none': unknown signal(s) {unknown}; defined: {sorted(names)}")
+        weight = _number(raw.get("weight"), f"{at}: field 'weight'", 0, 1, low_open=True)
+        rules.append(Rule(rule_name.strip(), tuple(needed), weight, tuple(unless)))
+    if len({r.name for r in rules}) != len(rules):
+        raise ConfigError(f"{where}: field 'rules': rule names must be unique")
+    return tuple(signals), tuple(rules)
 
 
 def load_topics(path: str | Path = DEFAULT_TOPICS_DIR, gazetteer: Gazetteer | None = None) -> list[Topic]:
