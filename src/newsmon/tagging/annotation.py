@@ -10,7 +10,7 @@ from typing import Any
 from newsmon.tagging.entities import default_gazetteer, entities, flatten, tag
 from newsmon.tagging.gazetteer import Gazetteer
 from newsmon.tagging.keywords import key_phrases, term_hits
-from newsmon.tagging.topics import Topic, load_topics, score
+from newsmon.tagging.topics import Topic, TopicResult, apply_includes, load_topics, score
 
 KEY_PHRASES = 10
 
@@ -35,13 +35,16 @@ def annotate(text: str, title: str | None, language: str | None, *, gazetteer: G
     mentions = tag(text, title, lang, gazetteer)
     result = Annotation()
     terms: dict[str, float] = {}
+    outcomes: dict[str, TopicResult] = {}
     for topic in topics:
         hits = term_hits(topic.terms, text, title, lang)
         for hit in hits:
-            terms[hit.concept] = terms.get(hit.concept, 0.0) + hit.weight
-        outcome = score(mentions, hits, topic)
-        result.topics[topic.name] = {"score": round(outcome.score, 4), "matched": outcome.matched,
-                                     "why": outcome.why}
+            if hit.weight > 0:  # weight-0 concepts are evidence for topic rules, not key terms
+                terms[hit.concept] = terms.get(hit.concept, 0.0) + hit.weight
+        outcomes[topic.name] = score(mentions, hits, topic)
+    for name, outcome in apply_includes(outcomes, topics).items():
+        result.topics[name] = {"score": round(outcome.score, 4), "matched": outcome.matched,
+                               "why": outcome.why}
     if ner and any(t["score"] > 0 for t in result.topics.values()):
         mentions = tag(text, title, lang, gazetteer, ner=True)  # NER names have no side: scores stand
     counted = [m for m in flatten(mentions) if m.counted]

@@ -38,7 +38,7 @@ DEFAULT_TOPICS_DIR = PROJECT_ROOT / "config" / "topics"
 MENTION_KINDS = ("strong", "short", "weak", "embedded")
 _TOPIC_FIELDS = frozenset({"name", "label", "description", "threshold", "title_weight", "mention_weights",
                            "require_all_groups", "groups", "cooccurrence", "terms", "lead_sentences",
-                           "signals", "rules"})
+                           "signals", "rules", "includes"})
 _SIGNAL_FIELDS = frozenset({"groups", "concepts", "weak"})
 _RULE_FIELDS = frozenset({"name", "all", "none", "weight"})
 _GROUP_FIELDS = frozenset({"weight", "saturation", "entities", "sides"})
@@ -104,6 +104,8 @@ class Topic:
     lead_sentences: int = 3
     signals: tuple[Signal, ...] = ()
     rules: tuple[Rule, ...] = ()
+    includes: tuple[str, ...] = ()
+    """Narrower topics whose matches this one takes too (russia_west includes nato_russia)."""
 
 
 @dataclass(frozen=True)
@@ -216,7 +218,23 @@ def classify(text: str, title: str | None = None, language: str | None = None,
     if mentions is None:
         mentions = tag(text, title, language, gazetteer)
     chosen = list(topics) if topics is not None else load_topics(gazetteer=gazetteer)
-    return {t.name: score(mentions, term_hits(t.terms, text, title, language), t) for t in chosen}
+    results = {t.name: score(mentions, term_hits(t.terms, text, title, language), t) for t in chosen}
+    return apply_includes(results, chosen)
+
+
+def apply_includes(results: dict[str, TopicResult], topics: Iterable[Topic]) -> dict[str, TopicResult]:
+    """A topic that ``includes`` a narrower one scores at least as high: its ``why`` names it."""
+    for topic in topics:
+        own = results.get(topic.name)
+        inner = [results[name] for name in topic.includes if name in results]
+        best = max(inner, key=lambda r: r.score, default=None)
+        if own is None or best is None or best.score <= own.score:
+            continue
+        total = best.score
+        why = {**own.why, "score": total, "matched": total >= topic.threshold,
+               "included": {"topic": best.topic, "score": best.score, "matched": best.matched}}
+        results[topic.name] = TopicResult(topic.name, total, total >= topic.threshold, why)
+    return results
 
 
 # ---------------------------------------------------------------------------- loading
@@ -322,8 +340,9 @@ def parse_topic(data: Any, source: str = "<topic>", gazetteer: Gazetteer | None 
     if isinstance(lead, bool) or not isinstance(lead, int) or not 1 <= lead <= 50:
         raise ConfigError(f"{where}: field 'lead_sentences': an integer from 1 to 50, got {lead!r}")
     signals, rules = _parse_rules(data, where, {g.name for g in groups}, {c.name for c in concepts})
+    includes = tuple(_strings(data.get("includes", []), f"{where}: field 'includes'"))
     return Topic(
-        lead_sentences=lead, signals=signals, rules=rules,
+        lead_sentences=lead, signals=signals, rules=rules, includes=includes,
         name=name.strip(), label=str(data.get("label", name)), threshold=threshold, title_weight=title_weight,
         mention_weights=mention_weights, require_all_groups=require, groups=tuple(groups),
         cooccurrence_weight=cooc_weight,
@@ -417,5 +436,11 @@ def load_topics(path: str | Path = DEFAULT_TOPICS_DIR, gazetteer: Gazetteer | No
         if any(t.name == topic.name for t in topics):
             raise ConfigError(f"{file}: topic {topic.name!r}: field 'name': duplicate topic name")
         topics.append(topic)
+    names = {t.name for t in topics}
+    for topic in topics:
+        unknown = [n for n in topic.includes if n not in names or n == topic.name]
+        if unknown:
+            raise ConfigError(f"{topic.source}: topic {topic.name!r}: field 'includes': unknown topic(s) "
+                              f"{unknown}; defined: {sorted(names - {topic.name})}")
     _CACHE[stamp] = tuple(topics)
     return topics
