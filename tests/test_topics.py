@@ -270,3 +270,115 @@ def test_key_phrases_edge_cases() -> None:
     assert key_phrases("Some text here about things.", "en", top=0) == []
     assert key_phrases("Tekst o polityce obronnej Polski i NATO na wschodniej flance.", "xx", top=3)
     assert not any(p.startswith(("l'", "l’")) for p, _ in key_phrases(PHRASE_TEXTS["fr"], "fr"))
+
+
+# ---------------------------------------------------------------------------- rules (short texts)
+
+RULE_CASES = [
+    # (case, language, title, text, nato_russia matched, rule expected to fire or None)
+    ("feed item: NATO and Russia", "en", "NATO warns Moscow over missile deployment", "", True,
+     "nato_and_russia"),
+    ("feed item: NATO in the war", "en", "How much have NATO members spent on Ukraine?",
+     "Allies have committed billions since the invasion.", True, "nato_in_the_war"),
+    ("feed item: eastern flank, Russia implicit", "fr", "L'OTAN renforce son flanc est",
+     "Des bataillons supplémentaires seront déployés.", True, "nato_posture"),
+    ("feed item: Nordic accession without NATO named", "en", "Turkish parliament ratifies Finland's bid", "",
+     True, "nordic_accession"),
+    ("feed item: Russian drones in a member's airspace", "pl", "Rosyjskie drony nad Polską",
+     "Obiekty naruszyły polską przestrzeń powietrzną w nocy.", True, "russian_incursion_into_a_member"),
+    ("feed item: Polish, NATO and Russia inflected", "pl", "Stoltenberg ostrzega Rosję",
+     "Sekretarz generalny Sojuszu Północnoatlantyckiego rozmawiał o zagrożeniu ze strony Kremla.", True,
+     "nato_and_russia"),
+    ("NATO and China, no Russia", "en", "China raises alarm over NATO expansion in Asia",
+     "Beijing criticised the alliance's membership plans.", False, None),
+    ("another alliance with Russia", "en", "Putin and Kim cement their alliance", "", False, None),
+    ("allies of a country, not NATO", "en", "Ukraine's allies pledge tanks", "Kyiv welcomed the offer.",
+     False, None),
+    ("NATO budget, no Russia", "en", "NATO approves its civil budget", "Allies agreed the figures.",
+     False, None),
+]
+
+
+@pytest.mark.parametrize(("case", "language", "title", "text", "matched", "rule"), RULE_CASES,
+                         ids=[c[0] for c in RULE_CASES])
+def test_rules_on_short_items(case, language, title, text, matched, rule) -> None:
+    result = _score(text, title, language)
+    fired = [r["name"] for r in result.why["rules"]]
+    assert result.matched is matched, json.dumps(result.why["rules"], ensure_ascii=False)
+    if rule:
+        assert rule in fired
+        evidence = next(r["evidence"] for r in result.why["rules"] if r["name"] == rule)
+        assert all(evidence.values())  # every signal names the words that were found
+    else:
+        assert fired == []
+
+
+def test_rules_read_only_the_lead() -> None:
+    """In a long article, NATO and Russia named only after the lead do not fire a rule."""
+    body = " ".join(["Farmers met in the valley to discuss the harvest."] * 4)
+    late = body + " NATO and Russia were mentioned by a speaker."
+    assert _score(late, "Harvest festival opens").why["rules"] == []
+    early = "NATO and Russia were mentioned by a speaker. " + body
+    assert [r["name"] for r in _score(early, "Harvest festival opens").why["rules"]] == ["nato_and_russia"]
+
+
+def test_case_sensitive_concepts() -> None:
+    index = TermIndex([Concept("nato_weak", 0.0, {"en": ("Alliance",)}, case_sensitive=True),
+                       Concept("word", 1.0, {"en": ("alliance",)})])
+    capital = {h.concept for h in index.find("The Alliance met.", "en")}
+    lower = {h.concept for h in index.find("a new alliance was formed", "en")}
+    assert capital == {"nato_weak", "word"} and lower == {"word"}
+
+
+def test_a_term_of_several_concepts_counts_for_each() -> None:
+    index = TermIndex([Concept("members", 0.0, {"en": ("Finland",)}),
+                       Concept("nordic", 0.0, {"en": ("Finland",)})])
+    hits = index.find("Finland joined.", "en")
+    assert sorted(h.concept for h in hits) == ["members", "nordic"]
+    assert {h.surface for h in hits} == {"Finland"}
+
+
+def test_broad_topic_includes_the_narrow_one() -> None:
+    topics = load_topics(gazetteer=GAZETTEER)
+    results = classify("", "Turkish parliament ratifies Finland's bid", "en", topics, GAZETTEER)
+    assert results["nato_russia"].matched
+    assert results["russia_west"].matched
+    assert results["russia_west"].why["included"]["topic"] == "nato_russia"
+    sport = classify("Fans cheered in the capital.", "Russian hockey club wins the cup", "en", topics,
+                     GAZETTEER)
+    assert not sport["russia_west"].matched and not sport["nato_russia"].matched
+
+
+def _minimal_topic(**extra) -> dict:
+    return {"name": "t", "threshold": 0.5,
+            "groups": {"g": {"weight": 0.5, "saturation": 1, "entities": ["NATO"]}},
+            "cooccurrence": {"weight": 0.0, "saturation": 1},
+            "terms": {"weight": 0.5, "saturation": 1, "concepts": {"c": {
+                "weight": 1, **{lang: ["ice*"] for lang in ("en", "fr", "de", "es", "ru", "uk")}}}},
+            **extra}
+
+
+@pytest.mark.parametrize(("extra", "fragment"), [
+    ({"signals": {"s": {"groups": ["nope"]}}, "rules": [{"name": "r", "all": ["s"], "weight": 1}]},
+     "signal 's': field 'groups': unknown group(s) ['nope']"),
+    ({"signals": {"s": {"concepts": ["c"]}}, "rules": [{"name": "r", "all": ["x"], "weight": 1}]},
+     "rule 'r': field 'all': unknown signal(s) ['x']"),
+    ({"signals": {"s": {"concepts": ["c"]}}, "rules": [{"name": "r", "all": ["s"], "weight": 2}]},
+     "rule 'r': field 'weight'"),
+    ({"signals": {"s": {"concepts": ["c"]}},
+      "rules": [{"name": "r", "all": ["s"], "none": ["y"], "weight": 1}]},
+     "rule 'r': field 'none': unknown signal(s) ['y']"),
+    ({"signals": {"s": {"concepts": ["c"], "weak": "no"}}}, "signal 's': field 'weak'"),
+    ({"rules": [{"name": "r", "all": ["s"], "weight": 1}]}, "field 'signals': rules need signals"),
+    ({"lead_sentences": 0}, "field 'lead_sentences'"),
+])
+def test_rule_validation_names_the_field(extra: dict, fragment: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_topic(_minimal_topic(**extra), "topics/t.yml", GAZETTEER)
+    assert "topics/t.yml: topic 't'" in str(error.value) and fragment in str(error.value)
+
+
+def test_unknown_included_topic(tmp_path: Path) -> None:
+    (tmp_path / "t.yml").write_text(yaml.safe_dump(_minimal_topic(includes=["missing"])), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"t\.yml: topic 't': field 'includes': unknown topic"):
+        load_topics(tmp_path, GAZETTEER)

@@ -141,7 +141,8 @@ def score(mentions: Iterable[Mention], hits: Iterable[TermHit], topic: Topic) ->
             listed[group.name].append({"entity": mention.entity, "surface": mention.surface, "kind": kind,
                                        "sentence": mention.sentence, "in_title": mention.in_title,
                                        "weight": round(weight, 4)})
-            units.setdefault((mention.in_title, mention.sentence), set()).add(group.name)
+            if kind != "weak" or mention.surface[:1].isupper():  # "their alliance" joins no unit
+                units.setdefault((mention.in_title, mention.sentence), set()).add(group.name)
     names = {g.name for g in topic.groups}
     together = sorted((key for key, found in units.items() if found == names), key=lambda k: (not k[0], k[1]))
     cooccurrence = sum(topic.title_weight if in_title else 1.0 for in_title, _ in together)
