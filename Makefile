@@ -38,10 +38,11 @@ test: $(STAMP) ## run the whole test suite (PostgreSQL: local server, else a thr
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check src dags plugins tests benchmarks
 
-eval: $(STAMP) ## quality: extraction F1 (../shared, skipped without it), dedup P/R, tagging P/R/F1
+eval: $(STAMP) ## quality: extraction F1 (../shared, skipped without it), dedup P/R, tagging P/R/F1, topics on real feed items per language (../shared)
 	$(BIN)/python -m benchmarks.eval_extraction
 	$(BIN)/python -m benchmarks.eval_dedup
 	$(BIN)/python -m benchmarks.eval_tagging
+	$(BIN)/python -m benchmarks.eval_topics_real
 
 eval-dedup: $(STAMP) ## dedup precision/recall on eval/dedup, with the misclassified pairs
 	$(BIN)/python -m benchmarks.eval_dedup --errors
