@@ -219,3 +219,42 @@ def test_offsets_map_back_to_the_original_character(text: str) -> None:
     for i, char in enumerate(folded):
         original = text[offsets.start(i)]
         assert char in fold(original) or (char == " " and original.isspace()), (i, char, original)
+
+
+def test_languages_are_data(tmp_path: Path) -> None:
+    """config/languages.yml lists the tagged languages; Polish is optional for entities."""
+    from newsmon.tagging.gazetteer import LANGUAGES, REQUIRED_LANGUAGES, load_languages
+
+    assert "pl" in LANGUAGES and "pl" not in REQUIRED_LANGUAGES
+    assert set(REQUIRED_LANGUAGES) == {"fr", "en", "de", "es", "ru", "uk"}
+    extra = tmp_path / "languages.yml"
+    extra.write_text("languages:\n  en: {name: English, required: true}\n  lt: {name: Lithuanian}\n",
+                     encoding="utf-8")
+    assert load_languages(extra) == (("en", "lt"), ("en",))
+
+
+@pytest.mark.parametrize(("content", "fragment"), [
+    ("languages: []\n", "expected a mapping 'languages:'"),
+    ("languages:\n  english: {required: true}\n", "language 'english': the key must be an ISO 639-1 code"),
+    ("languages:\n  en: {required: yes please}\n", "language 'en': field 'required'"),
+    ("languages:\n  en: {required: false}\n", "at least one language must be required"),
+    ("languages:\n  en: {name: English, required: true, extra: 1}\n", "language 'en': expected"),
+])
+def test_languages_file_errors_name_the_file_and_field(tmp_path: Path, content: str, fragment: str) -> None:
+    from newsmon.tagging.gazetteer import load_languages
+
+    path = tmp_path / "languages.yml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_languages(path)
+    assert str(path) in str(error.value) and fragment in str(error.value)
+
+
+def test_polish_inflected_forms_are_tagged() -> None:
+    from newsmon.tagging.entities import entities
+
+    found = {e.entity for e in entities(
+        "Władimir Putin spotkał się z Łukaszenką w Mińsku. Rosji zależy na osłabieniu Sojuszu "
+        "Północnoatlantyckiego, powiedział Stoltenberg w Kijowie.", "Kreml grozi Polsce", "pl")}
+    assert {"Vladimir Putin", "Alexander Lukashenko", "Minsk", "Russia", "NATO", "Jens Stoltenberg",
+            "Kyiv", "Moscow Kremlin", "Poland"} <= found
