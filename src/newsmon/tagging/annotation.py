@@ -9,8 +9,8 @@ from typing import Any
 
 from newsmon.tagging.entities import default_gazetteer, entities, flatten, tag
 from newsmon.tagging.gazetteer import Gazetteer
-from newsmon.tagging.keywords import key_phrases, term_hits
-from newsmon.tagging.topics import Topic, TopicResult, apply_includes, load_topics, score
+from newsmon.tagging.keywords import key_phrases
+from newsmon.tagging.topics import Topic, TopicResult, apply_includes, load_topics, score, topic_term_hits
 
 KEY_PHRASES = 10
 
@@ -36,8 +36,9 @@ def annotate(text: str, title: str | None, language: str | None, *, gazetteer: G
     result = Annotation()
     terms: dict[str, float] = {}
     outcomes: dict[str, TopicResult] = {}
+    all_hits = topic_term_hits(topics, text, title, lang)
     for topic in topics:
-        hits = term_hits(topic.terms, text, title, lang)
+        hits = all_hits[topic.name]
         for hit in hits:
             if hit.weight > 0:  # weight-0 concepts are evidence for topic rules, not key terms
                 terms[hit.concept] = terms.get(hit.concept, 0.0) + hit.weight

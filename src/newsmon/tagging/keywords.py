@@ -65,15 +65,18 @@ class Concept:
 class TermIndex:
     """The terms of a set of concepts compiled into one automaton (built once, picklable)."""
 
-    def __init__(self, concepts: list[Concept] | tuple[Concept, ...]) -> None:
+    def __init__(self, concepts: list[Concept] | tuple[Concept, ...],
+                 parts: tuple[int, ...] | None = None) -> None:
         self.concepts: tuple[Concept, ...] = tuple(concepts)
+        self.parts: tuple[int, ...] = parts if parts is not None else (0,) * len(self.concepts)
+        """Concept number -> part: parts are matched independently (one index for several topics)."""
         self._automaton: Any = None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"concepts": self.concepts}
+        return {"concepts": self.concepts, "parts": self.parts}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["concepts"])  # type: ignore[misc]
+        self.__init__(state["concepts"], state.get("parts"))  # type: ignore[misc]
 
     def _build(self) -> Any:
         if self._automaton is None:
@@ -94,6 +97,11 @@ class TermIndex:
     def find(self, text: str, language: str | None = None, *, in_title: bool = False) -> list[TermHit]:
         """Term occurrences in ``text`` (terms of ``language`` only, all when None), longest first
         and never overlapping, in text order."""
+        return [hit for _, hit in self.find_parts(text, language, in_title=in_title)]
+
+    def find_parts(self, text: str, language: str | None = None, *,
+                   in_title: bool = False) -> list[tuple[int, TermHit]]:
+        """Like :meth:`find`, with the part of each hit; overlaps are resolved within a part."""
         if not text:
             return []
         automaton = self._build()
@@ -111,19 +119,19 @@ class TermIndex:
                     matching.setdefault(number, (number, lang, term))
             if matching:
                 found.append((start, end, list(matching.values())))
-        taken = bytearray(size)
+        taken = {part: bytearray(size) for part in set(self.parts)}
         starts = [0] if in_title else sentence_starts(text)
-        hits = []
+        hits: list[tuple[int, TermHit]] = []
         for start, end, matching in sorted(found, key=lambda f: (f[0] - f[1], f[0])):
-            if any(taken[start:end]):
-                continue
             o_start, o_end = offsets.start(start), offsets.end(end, text)
             capital = text[o_start:o_start + 1].isupper()
             matching = [(number, lang, term) for number, lang, term in matching
-                        if capital or not (self.concepts[number].case_sensitive and term[:1].isupper())]
+                        if (capital or not (self.concepts[number].case_sensitive and term[:1].isupper()))
+                        and not any(taken[self.parts[number]][start:end])]
             if not matching:
                 continue
-            taken[start:end] = b"\x01" * (end - start)
+            for part in {self.parts[number] for number, _, _ in matching}:
+                taken[part][start:end] = b"\x01" * (end - start)
             sentence = 0 if in_title else bisect_right(starts, o_start) - 1
             for number, lang, term in matching:  # a term of several concepts counts for each
                 t_end = o_end
@@ -131,9 +139,10 @@ class TermIndex:
                     while t_end < len(text) and is_word_char(text[t_end]):
                         t_end += 1
                 concept = self.concepts[number]
-                hits.append(TermHit(concept.name, term, text[o_start:t_end], o_start, t_end, sentence,
-                                    in_title, concept.weight, lang))
-        hits.sort(key=lambda h: h.start)
+                hit = TermHit(concept.name, term, text[o_start:t_end], o_start, t_end, sentence, in_title,
+                              concept.weight, lang)
+                hits.append((self.parts[number], hit))
+        hits.sort(key=lambda h: h[1].start)
         return hits
 
 
@@ -145,8 +154,15 @@ def _base_language(language: str | None) -> str:
 def term_hits(index: TermIndex, text: str, title: str | None = None,
               language: str | None = None) -> list[TermHit]:
     """Term hits in the title, then in the text."""
+    return [hit for _, hit in term_hits_parts(index, text, title, language)]
+
+
+def term_hits_parts(index: TermIndex, text: str, title: str | None = None,
+                    language: str | None = None) -> list[tuple[int, TermHit]]:
+    """(part, hit) pairs in the title, then in the text (see :meth:`TermIndex.find_parts`)."""
     language = _base_language(language) or None
-    return index.find(title or "", language, in_title=True) + index.find(text or "", language)
+    return (index.find_parts(title or "", language, in_title=True)
+            + index.find_parts(text or "", language))
 
 
 # ---------------------------------------------------------------------------- key phrases

@@ -32,7 +32,7 @@ from newsmon.core.config import PROJECT_ROOT
 from newsmon.core.errors import ConfigError
 from newsmon.tagging.entities import Mention, default_gazetteer, flatten, tag
 from newsmon.tagging.gazetteer import LANGUAGES, REQUIRED_LANGUAGES, SIDES, Gazetteer
-from newsmon.tagging.keywords import Concept, TermHit, TermIndex, term_hits
+from newsmon.tagging.keywords import Concept, TermHit, TermIndex, term_hits_parts
 
 DEFAULT_TOPICS_DIR = PROJECT_ROOT / "config" / "topics"
 MENTION_KINDS = ("strong", "short", "weak", "embedded")
@@ -219,8 +219,31 @@ def classify(text: str, title: str | None = None, language: str | None = None,
     if mentions is None:
         mentions = tag(text, title, language, gazetteer)
     chosen = list(topics) if topics is not None else load_topics(gazetteer=gazetteer)
-    results = {t.name: score(mentions, term_hits(t.terms, text, title, language), t) for t in chosen}
+    hits = topic_term_hits(chosen, text, title, language)
+    results = {t.name: score(mentions, hits[t.name], t) for t in chosen}
     return apply_includes(results, chosen)
+
+
+_JOINT: dict[tuple[int, ...], tuple[tuple[Topic, ...], TermIndex]] = {}
+
+
+def topic_term_hits(topics: Iterable[Topic], text: str, title: str | None = None,
+                    language: str | None = None) -> dict[str, list[TermHit]]:
+    """The term hits of every topic, from one pass over the title and the text (one automaton for
+    all the topics' concepts; each topic resolves its own overlaps)."""
+    chosen = tuple(topics)
+    key = tuple(id(t) for t in chosen)
+    joint = _JOINT.get(key)  # the entry holds the topics, so their ids cannot be reused
+    if joint is None:
+        if len(_JOINT) > 32:
+            _JOINT.clear()
+        concepts = [c for t in chosen for c in t.terms.concepts]
+        parts = tuple(n for n, t in enumerate(chosen) for _ in t.terms.concepts)
+        joint = _JOINT[key] = (chosen, TermIndex(concepts, parts))
+    found: dict[str, list[TermHit]] = {t.name: [] for t in chosen}
+    for part, hit in term_hits_parts(joint[1], text, title, language):
+        found[chosen[part].name].append(hit)
+    return found
 
 
 def apply_includes(results: dict[str, TopicResult], topics: Iterable[Topic]) -> dict[str, TopicResult]:
