@@ -126,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
+    if sizes[0] < 1 or args.articles < 1:
+        parser.error("--sizes and --articles must be at least 1")
 
     import psycopg2
 
@@ -156,9 +158,10 @@ def main(argv: list[str] | None = None) -> int:
                 cur.execute("CHECKPOINT")
             fill_s = time.perf_counter() - started
             stored = size
-            # warm-up: 100 articles (not counted) bring the hot part of the indexes into the cache,
-            # as in a running system; the measurement then is the steady-state cost
-            _measure(dsn, _texts(100, seed=1000 + round_))
+            # warm-up: 100 articles (not counted; fewer for a small run) bring the hot part of the
+            # indexes into the cache, as in a running system; the measurement then is the
+            # steady-state cost
+            _measure(dsn, _texts(min(100, args.articles), seed=1000 + round_))
             timing = _measure(dsn, _texts(args.articles, seed=round_))
             with conn.cursor() as cur:
                 cur.execute("SELECT pg_size_pretty(pg_total_relation_size('article_fingerprints')"

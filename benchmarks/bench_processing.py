@@ -17,7 +17,8 @@ round number as a last line of each text, so every round inserts new articles (t
 is of new articles, not of the duplicate path).
 
 Target: newsmon pages/s >= 0.8 x trafilatura's. Exits 0 whatever the ratio (a measurement, not
-a test). Run: ``python -m benchmarks.bench_processing [--rounds N] [--json]`` (``make bench``).
+a test). Run: ``python -m benchmarks.bench_processing [--rounds N] [--pages N] [--json]``
+(``make bench``; ``--pages`` takes the first N pages only, for a quick check).
 """
 
 from __future__ import annotations
@@ -150,10 +151,11 @@ def _warm_up(conn: Any, html: bytes) -> None:
 
 
 def run(pages: dict[str, bytes], server_url: str, *, rounds: int = 3, batch_size: int = BATCH_SIZE,
-        progress: bool = True) -> dict[str, Any]:
+        progress: bool = True, pin: bool = True) -> dict[str, Any]:
     """Benchmark newsmon's processing against bare trafilatura; JSON-serializable result.
 
-    Pins the calling process to one CPU (for good: this is meant to run as a script)."""
+    With ``pin``, pins the calling process to one CPU (for good: this is meant to run as a
+    script)."""
     import trafilatura
     from tqdm import tqdm
 
@@ -161,7 +163,7 @@ def run(pages: dict[str, bytes], server_url: str, *, rounds: int = 3, batch_size
     from newsmon.operations.localdb import create_database, drop_database
     from newsmon.operations.migrate import migrate
 
-    cpu = _pin_to_one_cpu()
+    cpu = _pin_to_one_cpu() if pin else None
     items = list(pages.items())
     dbname = f"newsmon_bench_{uuid.uuid4().hex[:10]}"
     database_url = create_database(server_url, dbname)
@@ -270,9 +272,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
     parser.add_argument("--corpus", type=Path, default=CORPUS_DIR,
                         help="benchmark folder (default: %(default)s)")
+    parser.add_argument("--pages", type=int, default=None,
+                        help="process only the first N pages (default: all; a small N is a quick check)")
+    parser.add_argument("--no-pin", action="store_true",
+                        help="do not pin this process to one CPU (when it is not a script of its own)")
     args = parser.parse_args(argv)
-    if args.rounds < 1 or args.batch_size < 1:
-        parser.error("--rounds and --batch-size must be at least 1")
+    if args.rounds < 1 or args.batch_size < 1 or (args.pages is not None and args.pages < 1):
+        parser.error("--rounds, --batch-size and --pages must be at least 1")
     if not (args.corpus / "html").is_dir():
         reason = f"{args.corpus} not found (../shared exists only beside developers' checkouts)"
         print(json.dumps({"skipped": reason}) if args.json else f"skipped: {reason}")
@@ -283,12 +289,14 @@ def main(argv: list[str] | None = None) -> int:
     from newsmon.operations.localdb import find_server
 
     pages = load_pages(args.corpus)
+    if args.pages is not None:
+        pages = dict(list(pages.items())[:args.pages])
     try:
         server_url = find_server()
     except (RuntimeError, OSError, psycopg2.Error) as exc:
         print(f"error: the benchmark needs PostgreSQL and none is available: {exc}", file=sys.stderr)
         return 2
-    result = run(pages, server_url, rounds=args.rounds, batch_size=args.batch_size)
+    result = run(pages, server_url, rounds=args.rounds, batch_size=args.batch_size, pin=not args.no_pin)
     print(json.dumps(result, indent=2) if args.json else format_report(result))
     return 0
 

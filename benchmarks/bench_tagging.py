@@ -25,6 +25,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_PER_SECOND = 500
+TARGET_BUILD_SECONDS = 1.0
+"""Building the gazetteer's automaton (once per process, at load): under this many seconds
+(was a timed assertion in tests/test_gazetteer.py; speed targets live here)."""
 
 
 def articles(count: int, size: int) -> list[tuple[str, str, str]]:
@@ -104,7 +107,8 @@ def run(count: int = 400, size: int = 3000, repeat: int = 3, yake_articles: int 
         "articles": len(items), "mean_chars": round(sum(len(t) for _, t, _ in items) / len(items)),
         "cpus": os.cpu_count(),
         "gazetteer": {"entities": len(gazetteer), "load_seconds": round(load_seconds, 3),
-                      "automaton_build_seconds": round(build_seconds, 3)},
+                      "automaton_build_seconds": round(build_seconds, 3),
+                      "target_build_seconds": TARGET_BUILD_SECONDS},
         "pipeline_per_second": {"best": round(best, 1), "median": round(median, 1)},
         "tag_only_per_second": round(tag_best, 1),
         "ms_per_article": round(1000 / median, 3),
@@ -129,8 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     g = result["gazetteer"]
     print(f"tagging throughput, single process, {result['articles']} articles of "
           f"~{result['mean_chars']} chars (eval/tagging texts)")
+    build_verdict = "ok" if g["automaton_build_seconds"] < TARGET_BUILD_SECONDS else "ABOVE TARGET"
     print(f"  gazetteer: {g['entities']} entities loaded and validated in {g['load_seconds']:.3f} s, "
-          f"automaton built in {g['automaton_build_seconds']:.3f} s")
+          f"automaton built in {g['automaton_build_seconds']:.3f} s (target < {TARGET_BUILD_SECONDS:g} s: "
+          f"{build_verdict})")
     p = result["pipeline_per_second"]
     verdict = "ok" if p["median"] >= TARGET_PER_SECOND else "BELOW TARGET"
     print(f"  tag + entities + terms + topic score: {p['median']:.0f} articles/s median, "

@@ -77,9 +77,14 @@ new deployments was expected this week.</p></article>
 <footer>Contact - Legal notice</footer></body></html>"""
 
 
+BIG_CHUNK = b"<!-- padding -->" * 64
+BIG_CHUNKS = 60_000
+
+
 class FaultServer:
     def __init__(self) -> None:
         self.hits: dict[str, int] = {}
+        self.big_sent: dict[str, int] = {}  # /big request key -> bytes written before the client left
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -170,11 +175,14 @@ class FaultServer:
             h.send_header("Content-Type", "application/rss+xml")
             h.end_headers()
             h.close_connection = True
+            sent = 0
             try:
-                for _ in range(60_000):  # 60 MB at most: bounded even if the client never stops
-                    h.wfile.write(b"<!-- padding -->" * 64)
+                for _ in range(BIG_CHUNKS):  # 60 MB at most: bounded even if the client never stops
+                    h.wfile.write(BIG_CHUNK)
+                    sent += len(BIG_CHUNK)
             except (BrokenPipeError, ConnectionResetError):
                 pass
+            self.big_sent[key] = sent  # set once the client hung up (or the 60 MB went out)
         elif path == "/gzip-bomb":
             self._send(h, 200, self._bomb, headers={"Content-Encoding": "gzip"})
         elif path == "/etag.xml":

@@ -1,10 +1,12 @@
-"""Smoke tests of the scale-out benchmarks: each ``main()`` at a tiny size, its JSON checked for
-the expected keys and positive numbers. No timing assertions (the figures belong in
-``benchmarks/README.md``, measured with the default sizes)."""
+"""Smoke tests of every benchmark of ``make bench``: each ``main()`` at a tiny size (a few seconds),
+checked to run and report its figures (the JSON keys, or the lines of the printed report), so none
+can rot unnoticed. No timing assertions: the figures belong in ``benchmarks/README.md``, measured
+with the default sizes by ``make bench``."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -67,3 +69,94 @@ def test_bench_pipeline_smoke(server: str, tmp_path: Path, capsys: pytest.Captur
             assert phase[key] > 0
         assert all(phase["wall_seconds"][k] > 0 for k in ("poll", "process", "tag", "total"))
     assert result["scaling"]["1"] == 1.0
+
+
+# --- the throughput benchmarks of `make bench`, at a tiny size: each runs and prints its figures
+# (the lines of its report, with numbers in them); the values are measurements, not checked here.
+
+NUMBER = r"[\d,]+(?:\.\d+)?"
+
+
+def _report(main: Any, argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "Traceback" not in out and "skipped" not in out, out
+    return out
+
+
+def _lines(out: str, *patterns: str) -> None:
+    """Each pattern matches a line of the report."""
+    for pattern in patterns:
+        assert re.search(pattern, out, re.MULTILINE), f"no line matching {pattern!r} in:\n{out}"
+
+
+def test_bench_processing_smoke(server: str, shared_corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import bench_processing
+
+    out = _report(bench_processing.main, ["--pages", "3", "--rounds", "1", "--no-pin",
+                                          "--corpus", str(shared_corpus / "article-extraction-benchmark")],
+                  capsys)
+    _lines(out, r"^processing throughput: 3 pages x 1 rounds, one process .*not pinned",
+           rf"^newsmon processing\s+{NUMBER}\s+{NUMBER}$",
+           rf"^  extract_article\s+{NUMBER}$", rf"^  detect_language\s+{NUMBER}$",
+           rf"^  load_articles \+ commit \(per 100\)\s+{NUMBER}$",
+           rf"^trafilatura extract\(\) defaults\s+{NUMBER}\s+{NUMBER}$",
+           r"^rows inserted: [1-3] \(loads: new [1-3]\)",
+           rf"^ratio newsmon / trafilatura: {NUMBER}\s+target ratio >= 0.8: (PASS|FAIL)$")
+
+
+def test_bench_dedup_smoke(server: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import bench_dedup
+
+    out = _report(bench_dedup.main, ["--sizes", "200,400", "--articles", "20"], capsys)
+    _lines(out, r"^dedup cost per new article .*shared_buffers \S+\):$",
+           rf"^\s+200 stored fingerprints: {NUMBER} ms/article, of which the LSH lookup alone {NUMBER}",
+           rf"^\s+400 stored fingerprints: {NUMBER} ms/article",
+           rf"^lookup ratio 400 / 200: {NUMBER}$",
+           rf"^ratio 400 / 200: {NUMBER} \(target < 1.5: (PASS|FAIL)\); worker peak memory {NUMBER} MB$")
+
+
+def test_bench_polling_smoke(capsys: pytest.CaptureFixture[str], server: str) -> None:
+    from benchmarks import bench_polling
+
+    # one feed per loopback host: the 1 s per-host interval costs one wait, on the second poll
+    out = _report(bench_polling.main, ["--feeds", "4", "--items", "3", "--hosts", "4", "--workers", "2"],
+                  capsys)
+    _lines(out, r"^polling 4 feeds x 3 items on 4 loopback hosts, 2 workers",
+           # the counts follow from the sizes: 4 x 3 new items, then feed 0 changed (3 new), 3 x 304
+           rf"^  first poll\s+{NUMBER} s\s+4 requests\s+{NUMBER} req/s\s+"
+           r"304:\s+0\s+failed: 0\s+new entries: 12$",
+           rf"^  second poll \(10% changed\)\s+{NUMBER} s\s+4 requests\s+{NUMBER} req/s\s+"
+           r"304:\s+3\s+failed: 0\s+new entries: 3$",
+           rf"^second poll {NUMBER} s \(target < 60 s: (PASS|FAIL)\)$")
+
+
+def test_bench_tagging_smoke(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import bench_tagging
+
+    out = _report(bench_tagging.main, ["--articles", "8", "--size", "400", "--repeat", "1"], capsys)
+    _lines(out, r"^tagging throughput, single process, 8 articles of ~\d+ chars",
+           rf"^  gazetteer: \d+ entities loaded and validated in {NUMBER} s, automaton built in {NUMBER} s "
+           r"\(target < 1 s: (ok|ABOVE TARGET)\)$",
+           rf"^  tag \+ entities \+ terms \+ topic score: {NUMBER} articles/s median, {NUMBER} best",
+           rf"^  tag alone: {NUMBER} articles/s$",
+           rf"^  YAKE key phrases: {NUMBER} articles/s \({NUMBER} ms/article, 8 articles\)$",
+           rf"^  spaCy NER \(fr_core_news_sm\): ({NUMBER} articles/s|not installed)$")
+
+
+def test_bench_search_smoke(server: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import bench_search
+
+    out = _report(bench_search.main, ["--articles", "300", "--queries", "8"], capsys)
+    _lines(out, rf"^300 articles loaded through the trigger in {NUMBER} s$",
+           *(rf"^{key}\s+p50\s+{NUMBER} ms\s+p95\s+{NUMBER} ms\s+max\s+{NUMBER} ms\s+\({NUMBER} hits"
+             for key in ("rare_terms", "common_terms", "common_terms_lang_fr")),
+           r"^example matches: \{'rare': ", r"^target: p95 under 200 ms .*: (OK|MISSED)$")
+
+
+def test_bench_export_smoke(server: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import bench_export
+
+    out = _report(bench_export.main, ["--rows", "1000"], capsys)
+    _lines(out, *(rf"^{fmt}\s+1,000 rows in\s+{NUMBER} s\s+{NUMBER} rows/s\s+peak RSS {NUMBER} MB "
+                  rf"\(baseline {NUMBER} MB, \+{NUMBER} MB\)$" for fmt in ("csv", "jsonl")))

@@ -15,7 +15,15 @@ from typing import Any
 import pytest
 import yaml
 
-from newsmon.articles.documents import DocumentError, decode_text, iter_files, parse_plain_text, read_document
+from newsmon.articles.documents import (
+    MAX_TITLE_CHARS,
+    DocumentError,
+    decode_text,
+    iter_files,
+    lead_title,
+    parse_plain_text,
+    read_document,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENTS = Path(__file__).parent / "fixtures" / "documents"
@@ -54,7 +62,11 @@ def test_read_document(name: str) -> None:
     assert doc.text.startswith(expected["text_starts"]), doc.text[:200]
     for absent in expected.get("text_excludes", []):
         assert absent not in doc.text
-    assert doc.title is None or doc.title not in doc.text.split("\n")[0]
+    if expected.get("title_from_lead"):  # no title line: the title is the lead sentence, cut cleanly
+        assert doc.text.startswith(doc.title.removesuffix("…")), (doc.title, doc.text[:200])
+        assert len(doc.title) <= MAX_TITLE_CHARS
+    else:
+        assert doc.title is None or doc.title not in doc.text.split("\n")[0]
 
 
 def test_missing_file_is_a_document_error(tmp_path: Path) -> None:
@@ -80,12 +92,13 @@ def test_gzip_holding_html_is_read_as_html(tmp_path: Path) -> None:
     assert doc.title == "Harbour tunnel reopens after six-month repair"
 
 
-def test_one_line_dump_has_no_title_and_blank_dump_is_an_error(tmp_path: Path) -> None:
-    """A single line of text is the body (no title); a date line and nothing else is an error."""
+def test_one_line_dump_has_no_title_line_and_blank_dump_is_an_error(tmp_path: Path) -> None:
+    """A single line of text is the body (the title is its lead sentence); a date line and nothing
+    else is an error."""
     path = tmp_path / "one-line.txt"
     path.write_text("date 2026-11-02\nCouncil meets on Thursday to vote on the budget.\n", "utf-8")
     doc = read_document(path)
-    assert doc.title is None
+    assert doc.title == "Council meets on Thursday to vote on the budget"
     assert doc.text == "Council meets on Thursday to vote on the budget."
     path.write_text("date 2026-11-02\n\n   \n", "utf-8")
     with pytest.raises(DocumentError, match="no article text"):
@@ -119,6 +132,66 @@ def test_parse_plain_text_date_word_inside_text_is_not_a_date_line() -> None:
     assert published is None
     assert title == "date 2026-11 was chosen for the vote"
     assert body == "Body text."
+
+
+SEED_LINES = [
+    ("date 2022-01 Les États-Unis et la Russie ont entamé des discussions.", "2022-01"),
+    ("date 2022-01    Les États-Unis et la Russie ont entamé des discussions.", "2022-01"),
+    ("  date 2022-01-12\t\t Les États-Unis et la Russie ont entamé des discussions.", "2022-01-12"),
+    ("DATE 2022-01-12 « Les États-Unis et la Russie ont entamé des discussions. »", "2022-01-12"),
+]
+
+
+@pytest.mark.parametrize(("first", "published"), SEED_LINES)
+def test_parse_plain_text_date_then_first_paragraph_on_one_line(first: str, published: str) -> None:
+    """The seed format: ``date YYYY-MM[-DD]`` then, on the same line (after any white space), the
+    first paragraph: the date is taken, the rest of the line stays in the body, and there is no
+    title line (the next line is body text too)."""
+    paragraph = first.split(published, 1)[1].strip()
+    title, body, date = parse_plain_text(f"{first}\nSecond line of the lead.\n\nSecond paragraph.")
+    assert date == published
+    assert title is None
+    assert body == f"{paragraph}\nSecond line of the lead.\n\nSecond paragraph."
+
+
+@pytest.mark.parametrize("line", ["date 2026-13 Les alliés", "date 2026-02-31 Les alliés"])
+def test_seed_date_lines_are_checked_too(line: str, tmp_path: Path) -> None:
+    """An impossible date before a paragraph is an error, as on a line of its own."""
+    path = tmp_path / "seed.txt"
+    path.write_text(f"{line} se réunissent à Bruxelles.\nSuite.\n", "utf-8")
+    with pytest.raises(DocumentError, match="invalid date"):
+        read_document(path)
+
+
+LEADS = [
+    ("Les alliés se réunissent. Ils discutent.", "Les alliés se réunissent"),
+    ("M. Lavrov a rencontré les U.S. negotiators à Genève. Suite.",
+     "M. Lavrov a rencontré les U.S. negotiators à Genève"),
+    ("Talks began at 9 a.m. on Friday! Then more.", "Talks began at 9 a.m. on Friday!"),
+    ("Quelle suite pour l’Otan ? Les alliés se réunissent.", "Quelle suite pour l’Otan ?"),
+    ("Kto zapłaci za obronę? Sojusznicy debatują.", "Kto zapłaci za obronę?"),
+    ("A lead without a final stop", "A lead without a final stop"),
+    ("\n\n  First paragraph here.\nSecond paragraph.", "First paragraph here"),
+    ("", None),
+]
+
+
+@pytest.mark.parametrize(("text", "title"), LEADS)
+def test_lead_title_is_the_lead_sentence(text: str, title: str | None) -> None:
+    """Up to the first sentence end (abbreviations and initials do not end it), final period dropped."""
+    assert lead_title(text) == title
+
+
+def test_lead_title_of_a_long_sentence_is_cut_at_a_word() -> None:
+    """Past the limit: cut at the last word that fits, punctuation trimmed, an ellipsis added."""
+    words = "The delegations examined the deployment plans, regiment by regiment, "
+    text = words * 4 + "without any decision."
+    title = lead_title(text, max_chars=100)
+    assert title is not None and title.endswith("…") and len(title) <= 100
+    stem = title.removesuffix("…")
+    assert text.startswith(stem) and text[len(stem)] in " ,"  # a whole word, never a piece of one
+    assert not stem.endswith((",", " "))
+    assert lead_title("Supercalifragilistic" * 10 + " end", max_chars=50) == "Supercalifragilistic" * 10 + "…"
 
 
 def test_decode_text_utf8_bom_and_latin1() -> None:

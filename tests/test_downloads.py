@@ -11,7 +11,7 @@ import pytest
 from newsmon.core.config import Settings
 from newsmon.core.errors import FetchError
 from newsmon.ingest.downloads import Fetcher
-from tests.faultserver import GOOD_RSS, FaultServer
+from tests.faultserver import BIG_CHUNK, BIG_CHUNKS, GOOD_RSS, FaultServer
 
 SETTINGS = Settings(read_timeout=1, connect_timeout=1, max_body_bytes=1_000_000, max_redirects=3,
                     host_min_interval=0)
@@ -68,13 +68,11 @@ def test_flaky_server_recovers_on_retry(fetcher: Fetcher, fault_server: FaultSer
 
 
 def test_slow_response_times_out_transiently(fetcher: Fetcher, fault_server: FaultServer) -> None:
-    """A server silent past read_timeout gives a transient 'timed out' error, about on time."""
-    started = time.monotonic()
+    """A server silent past read_timeout (1 s) gives a transient 'timed out' error: it answers
+    after 3 s, so the error shows the client gave up first (no wall-clock assertion)."""
     error = _fail(fetcher, fault_server.url("/slow?seconds=3"))
-    elapsed = time.monotonic() - started
     assert error.transient
     assert "timed out" in str(error)
-    assert elapsed < 2.5
 
 
 def test_connection_reset_is_a_fetch_error(fetcher: Fetcher, fault_server: FaultServer) -> None:
@@ -109,19 +107,26 @@ def test_redirect_chain_over_limit(fetcher: Fetcher, fault_server: FaultServer, 
 
 
 def test_endless_body_is_cut_at_the_cap_quickly(fetcher: Fetcher, fault_server: FaultServer) -> None:
-    """A body past max_body_bytes is abandoned ('too large', permanent) without reading it all."""
-    started = time.monotonic()
-    error = _fail(fetcher, fault_server.url("/big"))
-    assert time.monotonic() - started < 3
+    """A body past max_body_bytes (1 MB) is abandoned ('too large', permanent) without reading it
+    all: the server could write 60 MB and stops when the client hangs up, a few MB in (the cap
+    plus what the sockets buffer)."""
+    url = fault_server.url("/big?key=cap")
+    error = _fail(fetcher, url)
     assert not error.transient
     assert "too large" in str(error)
+    fetcher.close()  # the client side of the connection is closed now in any case
+    key = "/big?key=cap"
+    deadline = time.monotonic() + 30  # a wait for the server thread, not a timing assertion
+    while key not in fault_server.big_sent and time.monotonic() < deadline:
+        time.sleep(0.05)
+    sent = fault_server.big_sent.get(key)
+    assert sent is not None, "the server never saw the client hang up"
+    assert SETTINGS.max_body_bytes <= sent < len(BIG_CHUNK) * BIG_CHUNKS // 4, sent
 
 
 def test_gzip_bomb_is_stopped_by_the_decompressed_cap(fetcher: Fetcher, fault_server: FaultServer) -> None:
     """A 60 KB gzip body inflating to 60 MB hits the cap on decompressed bytes."""
-    started = time.monotonic()
     error = _fail(fetcher, fault_server.url("/gzip-bomb"))
-    assert time.monotonic() - started < 3
     assert not error.transient
     assert "too large" in str(error) and "decompression" in str(error)
 

@@ -127,8 +127,10 @@ def test_feed_fixture(path: Path) -> None:
 
 @pytest.mark.parametrize("path", FEED_FILES, ids=[p.name for p in FEED_FILES])
 def test_feed_fixture_invariants(path: Path) -> None:
-    """Whatever the input: error and entries exclude each other, links are http(s), guids set."""
+    """Whatever the input: a recorded outcome (entries, an error or a warning), error and entries
+    exclude each other, links are http(s), guids set."""
     parsed = parse_feed(path.read_bytes())
+    assert parsed.error or parsed.entries or parsed.warning, f"{path.name}: no entries, error or warning"
     if parsed.error:
         assert parsed.entries == [] and parsed.warning is None
     for entry in parsed.entries:

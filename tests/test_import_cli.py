@@ -111,11 +111,11 @@ def test_import_sniffs_every_kind_and_reports_bad_lines(db: str, tmp_path: Path)
         '{"url": "https://example.org/a", "title": "A", "text": "' + ENGLISH.replace("\n", " ").strip()
         + '", "published": "2026-11-20", "language": "en"}\n'
         "{not json}\n"
-        '{"title": "no text"}\n', encoding="utf-8")
+        '{"url": "https://example.org/none", "text": ""}\n', encoding="utf-8")  # neither text nor title
     result = _newsmon("import", str(drop), "--no-progress", db=db)
     assert result.returncode == 1, result.stderr
     assert "lines.jsonl:2: invalid JSON" in result.stderr
-    assert "lines.jsonl:3: expected an object with a non-empty 'text'" in result.stderr
+    assert "lines.jsonl:3: expected an object with a non-empty 'text' or 'title'" in result.stderr
     for kind in ("rss", "newsml-g2", "newsml-1", "jsonfeed", "jsonl"):
         assert kind in result.stdout, (kind, result.stdout)
     loaded = _count(db, "SELECT count(*) FROM articles")

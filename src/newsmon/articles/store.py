@@ -29,7 +29,7 @@ class ArticleCandidate:
     published_at: datetime | None
     fetched_at: datetime | None
     content_hash: str | None
-    text_source: str  # page | feed | file
+    text_source: str  # page | feed | file | title_only (a headline, empty text)
     extraction_status: str  # ok | page_unavailable | no_article_text | not_fetched
     extraction_note: str | None = None
     fingerprint: Fingerprint | None = None  # near-duplicate signature of ``text``

@@ -55,9 +55,10 @@ def _candidate(doc: Document) -> article_store.ArticleCandidate:
 
 
 def _entry_candidate(entry: FeedEntry, path: Path) -> article_store.ArticleCandidate | None:
-    """An article from an item of a saved feed or agency file (its own text, no page fetch)."""
+    """An article from an item of a saved feed or agency file (its own text, no page fetch); an
+    item with a title and no body is a headline-only article (``title_only``)."""
     text = entry.best_text
-    if not text and entry.status == "usable":
+    if not text and not entry.title and entry.status == "usable":
         return None
     url = canonicalize_url(entry.link) if entry.link else f"urn:newsmon:import:{entry.guid}"
     language = detect_language(text or entry.title, entry.language)
@@ -65,8 +66,9 @@ def _entry_candidate(entry: FeedEntry, path: Path) -> article_store.ArticleCandi
         canonical_url=url, url=entry.link or url, source_id=None, title=entry.title, text=text,
         author=entry.author, language=language.language, language_prob=language.probability,
         language_method=language.method, published_at=entry.published_at, fetched_at=None,
-        content_hash=content_hash(text), text_source="file", extraction_status="not_fetched",
-        extraction_note=f"imported from {path.name}", fingerprint=fingerprint(text),
+        content_hash=content_hash(text), text_source="file" if text or not entry.title else "title_only",
+        extraction_status="not_fetched", extraction_note=f"imported from {path.name}",
+        fingerprint=fingerprint(text),
         pub_status=entry.status, agency_guid=entry.guid if entry.version is not None else None,
         agency_version=entry.version)
 
@@ -82,8 +84,10 @@ def _jsonl_candidates(data: bytes, path: Path, report: ImportReport) -> list[art
         except json.JSONDecodeError as exc:
             report.rejected.append((where, f"invalid JSON: {exc.msg}"))
             continue
-        if not isinstance(record, dict) or not str(record.get("text") or "").strip():
-            report.rejected.append((where, "expected an object with a non-empty 'text'"))
+        raw_title = record.get("title") if isinstance(record, dict) else None
+        title = (raw_title.strip() or None) if isinstance(raw_title, str) else None
+        if not isinstance(record, dict) or not (str(record.get("text") or "").strip() or title):
+            report.rejected.append((where, "expected an object with a non-empty 'text' or 'title'"))
             continue
         url = record.get("url") if isinstance(record.get("url"), str) else None
         published = record.get("published")
@@ -91,10 +95,9 @@ def _jsonl_candidates(data: bytes, path: Path, report: ImportReport) -> list[art
         if published and published_at is None:
             report.rejected.append((where, f"unparsable 'published': {published!r}"))
             continue
-        text = str(record["text"]).strip()
-        title = record.get("title") if isinstance(record.get("title"), str) else None
-        language = detect_language(text, record.get("language") if isinstance(record.get("language"), str)
-                                   else None)
+        text = str(record.get("text") or "").strip()  # empty: a headline-only item
+        language = detect_language(text or title, record.get("language")
+                                   if isinstance(record.get("language"), str) else None)
         if url and url.startswith(("http://", "https://")):
             canonical = canonicalize_url(url)
         else:
@@ -103,8 +106,8 @@ def _jsonl_candidates(data: bytes, path: Path, report: ImportReport) -> list[art
             canonical_url=canonical, url=url or canonical, source_id=None, title=title, text=text,
             author=None, language=language.language, language_prob=language.probability,
             language_method=language.method, published_at=published_at, fetched_at=None,
-            content_hash=content_hash(text), text_source="file", extraction_status="ok",
-            fingerprint=fingerprint(text)))
+            content_hash=content_hash(text), text_source="file" if text else "title_only",
+            extraction_status="ok", fingerprint=fingerprint(text)))
     return candidates
 
 

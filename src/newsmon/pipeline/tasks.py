@@ -262,6 +262,8 @@ def _candidate(entry: ingest_store.EntryRow, page: _PageOutcome | None,
             status, note = "no_article_text", page.error
         else:
             status, note = page.refused or "page_unavailable", page.error
+        if not text.strip() and entry.title:  # a headline with no body: tagged from its title
+            text, text_source = "", "title_only"
     declared = (extracted.language if extracted else None) or entry.language or entry.source_language
     language = detect_language(text or entry.title, declared)
     return article_store.ArticleCandidate(

@@ -36,7 +36,8 @@ def load_articles(conn: Connection, candidates: Sequence[ArticleCandidate],
     transaction, the caller commits). Returns one outcome per candidate, in order.
 
     Same canonical URL: the stored article is kept; it is upgraded when the candidate has page
-    text and the stored one only feed text, and gets a new *version* when its text changed.
+    text and the stored one only feed text, or any text and the stored one only a headline
+    (``title_only``), and gets a new *version* when its text changed.
     Same normalized text under another URL: an exact duplicate, nothing stored. Otherwise a
     new article, which joins the story of its best near-duplicate (MinHash LSH over stored
     fingerprints and the rest of the batch) or starts a story. An advisory lock serializes
@@ -70,7 +71,9 @@ def load_articles(conn: Connection, candidates: Sequence[ArticleCandidate],
                 article_id, stored_hash, stored_source = by_url[cand.canonical_url]
                 hash_free = not cand.content_hash or by_hash.get(cand.content_hash, article_id) == article_id
                 usable = cand.pub_status == "usable"  # a retraction changes the status, not the text
-                upgrade = usable and hash_free and cand.text_source == "page" and stored_source != "page"
+                upgrade = usable and hash_free and (
+                    (cand.text_source == "page" and stored_source != "page")
+                    or (stored_source == "title_only" and cand.text_source != "title_only"))
                 version = (usable and hash_free and not upgrade and cand.text_source == stored_source
                            and cand.content_hash != stored_hash)
                 if cand.agency_guid is not None or not usable:
