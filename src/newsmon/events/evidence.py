@@ -47,7 +47,8 @@ _MONTHS = {
 _MONTH_OF = {name: number for number, names in _MONTHS.items() for name in names}
 _MONTH_RE = "|".join(sorted((re.escape(m) for m in _MONTH_OF), key=len, reverse=True))
 _DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:er|\.)?\s+({_MONTH_RE})\.?\b", re.IGNORECASE)
-_MONTH_DAY = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?!\s*\d{{3}})", re.IGNORECASE)
+_MONTH_DAY = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?![.,\u00a0\u202f ]?\d)",
+                        re.IGNORECASE)
 _NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:(?:[,.]|\s|\u00a0|\u202f)\d{3})+|\d+)(?:[.,](\d+))?(?![\w])")
 _WORD = re.compile(r"[^\W\d_][^\W\d_'’\-]*(?:-[^\W\d_]+)*")
 _SENTENCE_END = re.compile(r"[.!?:»”\"]\s+|\n+")
@@ -120,12 +121,11 @@ def dates_and_numbers(text: str) -> tuple[dict[str, str], dict[str, str]]:
         if 1 <= day <= 31:
             dates.setdefault(f"d:{month:02d}-{day:02d}", match.group(0))
             taken.append(match.span(1))
-    for match in _MONTH_DAY.finditer(text):
+    for match in _MONTH_DAY.finditer(text):  # "September 10": English, the month capitalized
         day, month = int(match.group(2)), _MONTH_OF[match.group(1).lower()]
-        if 1 <= day <= 31 and match.group(1).lower() not in ("may", "mai", "maj", "mars") or match.group(1)[0].isupper():
-            if 1 <= day <= 31:
-                dates.setdefault(f"d:{month:02d}-{day:02d}", match.group(0))
-                taken.append(match.span(2))
+        if 1 <= day <= 31 and match.group(1)[0].isupper():
+            dates.setdefault(f"d:{month:02d}-{day:02d}", match.group(0))
+            taken.append(match.span(2))
     numbers: dict[str, str] = {}
     for match in _NUMBER.finditer(text):
         if any(s <= match.start() < e for s, e in taken):
