@@ -192,8 +192,13 @@ def _assign_chunk(stories: Sequence[StoryEvidence], backend: Backend, params: Pa
     next_id = -1
     links: list[Link] = []
 
+    class _Counts(dict):  # events per key in the window, read from the growing index on demand
+        def get(self, key: str, default: int = 0) -> int:  # type: ignore[override]
+            ids = index.get(key)
+            return default if ids is None else min(len(ids), params.df_cap)
+
     def df() -> dict[str, int]:
-        return {k: min(len(v), params.df_cap) for k, v in index.items()}
+        return _Counts()
 
     def place(story: StoryEvidence, exclude: int | None = None) -> Link:
         nonlocal next_id

@@ -106,7 +106,8 @@ class PostgresBackend:
                     RETURNING id""",
                     [(s.id, titles.get(first_story.get(s.id, 0)), s.first_seen, s.last_seen, s.stories,
                       json.dumps(_rounded(s.centroid))) for s in plan.new],
-                    template="(%s, %s, %s::timestamptz, %s::timestamptz, %s, %s)", fetch=True)
+                    template="(%s, %s, %s::timestamptz, %s::timestamptz, %s, %s)", fetch=True,
+                    page_size=len(plan.new))
                 # ORDER BY tmp DESC: -1, -2, ... in order, and bigserial ids come in that order
                 for state, (event_id,) in zip(sorted(plan.new, key=lambda s: -s.id), rows, strict=True):
                     mapping[state.id] = event_id
@@ -117,7 +118,7 @@ class PostgresBackend:
                     FROM (VALUES %s) AS v(id, first, last, n, centroid) WHERE e.id = v.id""",
                     [(s.id, s.first_seen, s.last_seen, s.stories, json.dumps(_rounded(s.centroid)))
                      for s in plan.changed.values()],
-                    template="(%s::bigint, %s::timestamptz, %s::timestamptz, %s, %s)")
+                    template="(%s::bigint, %s::timestamptz, %s::timestamptz, %s, %s)", page_size=1000)
             if plan.links:
                 rows_ = [(link.story_id, mapping.get(link.event_id, link.event_id), link.evidence.seen_at,
                           link.evidence.language, link.score, json.dumps(link.why, ensure_ascii=False),
@@ -130,10 +131,11 @@ class PostgresBackend:
                     ON CONFLICT (story_id) DO UPDATE SET event_id = EXCLUDED.event_id,
                         score = EXCLUDED.score, why = EXCLUDED.why, evidence = EXCLUDED.evidence,
                         topic = EXCLUDED.topic, topic_score = EXCLUDED.topic_score, joined_at = now()""",
-                    rows_, template="(%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s)")
+                    rows_, template="(%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s)", page_size=1000)
                 execute_values(cur, "UPDATE stories s SET event_id = v.event FROM (VALUES %s) AS v(id, event) "
                                     "WHERE s.id = v.id",
-                               [(r[0], r[1]) for r in rows_], template="(%s::bigint, %s::bigint)")
+                               [(r[0], r[1]) for r in rows_], template="(%s::bigint, %s::bigint)",
+                               page_size=1000)
             if plan.index:
                 execute_values(cur, "INSERT INTO event_keys (key, day, event_id) VALUES %s ON CONFLICT DO NOTHING",
                                sorted({(k, d, mapping.get(e, e)) for k, d, e in plan.index}), page_size=5000)
