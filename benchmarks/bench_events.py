@@ -131,17 +131,20 @@ def main(argv: list[str] | None = None) -> int:
             _measure(dsn, last_day, seed=999)  # warm-up
             runs = [_measure(dsn, last_day, seed=s) for s in (1, 2, 3)]
             batch_s = statistics.median(runs)
-            results.append({"stored_events": size, "index_rows": index_rows, "build_seconds": round(build_s, 1),
+            results.append({"stored_events": size, "index_rows": index_rows,
+                            "build_seconds": round(build_s, 1),
                             "batch_seconds": round(batch_s, 3),
                             "per_story_ms": round(1000 * batch_s / BATCH, 3)})
             print(f"  {size:>10,} events: {BATCH} stories in {batch_s:.3f} s "
-                  f"({1000 * batch_s / BATCH:.2f} ms/story; built in {build_s:.0f} s, {index_rows:,} index rows)",
+                  f"({1000 * batch_s / BATCH:.2f} ms/story; built in {build_s:.0f} s, "
+                  f"{index_rows:,} index rows)",
                   file=sys.stderr)
         conn.close()
     finally:
         drop_database(server, name)
     ratio = results[-1]["per_story_ms"] / results[0]["per_story_ms"] if len(results) > 1 else 1.0
-    summary = {"results": results, "ratio": round(ratio, 2), "batch_of_500_at_largest_s": results[-1]["batch_seconds"]}
+    summary = {"results": results, "ratio": round(ratio, 2),
+               "batch_of_500_at_largest_s": results[-1]["batch_seconds"]}
     if args.json:
         print(json.dumps(summary, indent=2))
     else:

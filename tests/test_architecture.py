@@ -23,7 +23,8 @@ def _imports(path: Path) -> set[str]:
 
 
 # The stages in data order: a stage may import the ones before it, never one after it.
-STAGES = ("core", "ingest", "articles", "stories", "tagging", "events", "analysts", "alerts", "operations", "pipeline")
+STAGES = ("core", "ingest", "articles", "stories", "tagging", "events", "analysts", "alerts",
+           "operations", "pipeline")
 TOP_LEVEL = {"__init__", "__main__", "cli"}  # entry points; everything else lives in a stage
 
 

@@ -143,11 +143,12 @@ def test_written_evaluation_set_meets_its_floors() -> None:
 def test_real_items_evaluation_meets_its_floors(shared_corpus) -> None:
     result = evaluate()["real_items"]
     assert result["articles"] > 100
-    assert result["cross_language"]["precision"] >= REAL_FLOORS["cross_precision"]
-    assert result["same_language"]["precision"] >= REAL_FLOORS["same_precision"]
-
-
-REAL_FLOORS = {"cross_precision": 0.5, "same_precision": 0.5}
+    # floors a little under what `make eval` measures (recall is low on these short feed items:
+    # Polish has no gazetteer aliases yet, see eval/events/README.md)
+    assert result["cross_language"]["precision"] >= 0.80
+    assert result["cross_language"]["recall"] >= 0.35
+    assert result["same_language"]["precision"] >= 0.70
+    assert result["same_language"]["recall"] >= 0.25
 
 
 # -- PostgreSQL, through the real stages ------------------------------------------------------------
@@ -166,7 +167,8 @@ def test_pipeline_places_stories_in_events_like_the_evaluation(db: str) -> None:
     stored = _event_of(db)
     backend = MemoryBackend()
     from benchmarks.eval_events import _evidence
-    assign([_evidence(n, d["at"], d["lang"], d["title"], d["text"]) for n, d in enumerate(chosen, 1)], backend)
+    assign([_evidence(n, d["at"], d["lang"], d["title"], d["text"]) for n, d in enumerate(chosen, 1)],
+           backend)
     memory = {d["id"]: backend.event_of[n] for n, d in enumerate(chosen, 1)}
     partition = lambda m: sorted(sorted(k for k in m if m[k] == v) for v in set(m.values()))  # noqa: E731
     assert partition(stored) == partition(memory)
@@ -174,7 +176,8 @@ def test_pipeline_places_stories_in_events_like_the_evaluation(db: str) -> None:
     e01 = stored["e01-en-1"]
     langs, stories = _rows(db, "SELECT languages, stories FROM event_overview WHERE event_id = %s", e01)[0]
     assert set(langs) >= {"en", "fr", "de"} and stories >= 4
-    coverage = dict(_rows(db, "SELECT language, articles FROM event_language_coverage WHERE event_id = %s", e01))
+    coverage = dict(_rows(db, "SELECT language, articles FROM event_language_coverage "
+                              "WHERE event_id = %s", e01))
     assert set(coverage) == set(langs) and coverage["en"] >= 2
     why = _rows(db, "SELECT why FROM event_stories es JOIN stories s ON s.id = es.story_id "
                     "JOIN articles a ON a.id = s.representative_article_id "
@@ -221,7 +224,7 @@ def test_concurrent_batches_give_one_event(db: str) -> None:
             barrier.wait()
             with transaction(db) as conn:
                 assign_stories(conn, [story_id])
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(s,)) for s in story_ids]

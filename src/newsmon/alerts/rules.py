@@ -336,7 +336,8 @@ def _parse_rule(item: Any, where: str, channels: Mapping[str, ChannelConfig]) ->
         raise ConfigError(f"{where}: field 'per': must be one of {list(PER)}, got {per!r}")
     quiet = item.get("quiet_hours")
     quiet_hours = None if quiet is None else _quiet_hours(quiet, f"{where}: field 'quiet_hours'")
-    return Rule(per=per, name=name, topic=topic, min_score=float(min_score), languages=languages, sources=sources,
+    return Rule(per=per, name=name, topic=topic, min_score=float(min_score), languages=languages,
+                sources=sources,
                 tags=tags, required_entities=entities, channels=rule_channels, mode=mode,
                 digest_cron=cron, quiet_hours=quiet_hours, attach_report=attach_report)
 

@@ -62,7 +62,8 @@ def print_events(dsn: str, since: datetime | None = None, topic: str | None = No
         print("no events" + (f" on {topic}" if topic else "") + (f" in {language}" if language else "")
               + (f" since {since:%Y-%m-%d %H:%M}" if since else ""))
         return 0
-    print(format_table(["event", "first seen", "stories", "articles", "langs", "sources", "entities", "title"],
+    print(format_table(["event", "first seen", "stories", "articles", "langs", "sources", "entities",
+                        "title"],
                        [(r.event_id, f"{r.first_seen_at:%Y-%m-%d %H:%M}", r.stories, r.articles,
                          ",".join(r.languages), len(r.sources), ", ".join(r.top_entities[:3]), r.title)
                         for r in rows], max_width=70))

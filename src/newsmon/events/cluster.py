@@ -261,12 +261,13 @@ def _assign_chunk(stories: Sequence[StoryEvidence], backend: Backend, params: Pa
         links.append(place(story))
 
     # splits: members that the rest of their (grown) event no longer supports leave it
-    grown = sorted({link.event_id for link in links if link.event_id > 0 and link.why["decision"] == "joined"})
+    grown = sorted({link.event_id for link in links
+                    if link.event_id > 0 and link.why["decision"] == "joined"})
     if grown:
         for event_id, members in backend.members(grown).items():
             state = states[event_id]
-            members.update({l.story_id: (dict(l.evidence.keys), l.evidence.seen_at)
-                            for l in links if l.event_id == event_id})
+            members.update({lk.story_id: (dict(lk.evidence.keys), lk.evidence.seen_at)
+                            for lk in links if lk.event_id == event_id})
             state.members = members
         by_story = {s.story_id: s for s in stories}
         for event_id in grown:
@@ -305,7 +306,7 @@ def _assign_chunk(stories: Sequence[StoryEvidence], backend: Backend, params: Pa
                 story = by_story.get(story_id) or StoryEvidence(story_id, seen, None, keys)
                 link = place(story, exclude=event_id)
                 link.why = {**link.why, "split_from": event_id, "split": why}
-                links = [l for l in links if l.story_id != story_id] + [link]
+                links = [lk for lk in links if lk.story_id != story_id] + [link]
                 plan.splits.append(Split(story_id, event_id, link.event_id, why))
     plan.links = links
     mapping = backend.apply(plan, stories)

@@ -53,13 +53,16 @@ _NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:(?:[,.]|\s|\u00a0|\u202f)\d{3})+|\d
 _WORD = re.compile(r"[^\W\d_][^\W\d_'’\-]*(?:-[^\W\d_]+)*")
 _SENTENCE_END = re.compile(r"[.!?:»”\"]\s+|\n+")
 # Capitalized words that are not names (English capitalizes these; so do headlines).
-_NOT_NAMES = frozenset("""
-monday tuesday wednesday thursday friday saturday sunday today the this that these those there
-they their then when where what which while with from after before during over under about into
-president prime minister ministry minister's secretary general foreign defence defense chancellor
-mr mrs ms dr m mme herr pan pani according however meanwhile also but and for not its his her our
-january february march april may june july august september october november december
-""".split())
+_NOT_NAMES = frozenset([
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today", "the",
+    "this", "that", "these", "those", "there", "they", "their", "then", "when", "where", "what",
+    "which", "while", "with", "from", "after", "before", "during", "over", "under", "about", "into",
+    "president", "prime", "minister", "ministry", "minister's", "secretary", "general", "foreign",
+    "defence", "defense", "chancellor", "mr", "mrs", "ms", "dr", "m", "mme", "herr", "pan", "pani",
+    "according", "however", "meanwhile", "also", "but", "and", "for", "not", "its", "his", "her",
+    "our", "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+])
 
 
 def fold(text: str) -> str:

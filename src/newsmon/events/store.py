@@ -49,7 +49,8 @@ def load_evidence(conn: Connection, story_ids: Sequence[int]) -> list[StoryEvide
             WHERE s.id = ANY(%s)""", (list(story_ids),))
         rows = cur.fetchall()
     return [story_evidence(story_id, seen, language, title, text or "", entities,
-                           [(k, float(v)) for k, v in terms], {k: (float(v[0]), bool(v[1])) for k, v in topics.items()})
+                           [(k, float(v)) for k, v in terms],
+                           {k: (float(v[0]), bool(v[1])) for k, v in topics.items()})
             for story_id, seen, language, title, text, entities, terms, topics in rows]
 
 
@@ -132,12 +133,14 @@ class PostgresBackend:
                         score = EXCLUDED.score, why = EXCLUDED.why, evidence = EXCLUDED.evidence,
                         topic = EXCLUDED.topic, topic_score = EXCLUDED.topic_score, joined_at = now()""",
                     rows_, template="(%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s)", page_size=1000)
-                execute_values(cur, "UPDATE stories s SET event_id = v.event FROM (VALUES %s) AS v(id, event) "
+                execute_values(cur, "UPDATE stories s SET event_id = v.event "
+                                    "FROM (VALUES %s) AS v(id, event) "
                                     "WHERE s.id = v.id",
                                [(r[0], r[1]) for r in rows_], template="(%s::bigint, %s::bigint)",
                                page_size=1000)
             if plan.index:
-                execute_values(cur, "INSERT INTO event_keys (key, day, event_id) VALUES %s ON CONFLICT DO NOTHING",
+                execute_values(cur, "INSERT INTO event_keys (key, day, event_id) VALUES %s "
+                                    "ON CONFLICT DO NOTHING",
                                sorted({(k, d, mapping.get(e, e)) for k, d, e in plan.index}), page_size=5000)
             if plan.splits:
                 execute_values(cur, "INSERT INTO event_splits (story_id, from_event_id, to_event_id, why) "

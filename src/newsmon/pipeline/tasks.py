@@ -423,7 +423,8 @@ def finish_run(settings: Settings, dag_id: str, run_id: str,
                                  "tag": round(sum(float(t.get("seconds", 0.0)) for t in tag_infos), 3)}}
     if events:
         details["stage_seconds"]["events"] = round(float(events.get("seconds", 0.0)), 3)
-        details["events"] = {k: events[k] for k in ("stories", "new_events", "joined", "splits") if k in events}
+        details["events"] = {k: events[k] for k in ("stories", "new_events", "joined", "splits")
+                             if k in events}
     with transaction(settings.database_url) as conn:
         runs.finish_run(conn, dag_id, run_id, counts, "failed" if failed else "success", details)
     return counts
