@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks import bench_partitioning, bench_pipeline
+from benchmarks import bench_events, bench_partitioning, bench_pipeline
 
 
 @pytest.fixture
@@ -67,3 +67,10 @@ def test_bench_pipeline_smoke(server: str, tmp_path: Path, capsys: pytest.Captur
             assert phase[key] > 0
         assert all(phase["wall_seconds"][k] > 0 for k in ("poll", "process", "tag", "total"))
     assert result["scaling"]["1"] == 1.0
+
+
+def test_bench_events_smoke(server: str, capsys: pytest.CaptureFixture[str]) -> None:
+    result = _run_json(bench_events.main, ["--sizes", "2000,4000"], capsys)
+    assert [r["stored_events"] for r in result["results"]] == [2000, 4000]
+    assert all(r["index_rows"] > 0 and r["per_story_ms"] > 0 for r in result["results"])
+    assert result["ratio"] > 0 and result["batch_of_500_at_largest_s"] > 0
