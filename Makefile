@@ -38,16 +38,17 @@ test: $(STAMP) ## run the whole test suite (PostgreSQL: local server, else a thr
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check src dags plugins tests benchmarks
 
-eval: $(STAMP) ## quality: extraction F1 (../shared, skipped without it), dedup P/R, tagging P/R/F1, topics on real feed items per language (../shared)
+eval: $(STAMP) ## quality: extraction F1 (../shared, skipped without it), dedup P/R, tagging P/R/F1, topics on real feed items per language (../shared), events P/R
 	$(BIN)/python -m benchmarks.eval_extraction
 	$(BIN)/python -m benchmarks.eval_dedup
 	$(BIN)/python -m benchmarks.eval_tagging
 	$(BIN)/python -m benchmarks.eval_topics_real
+	$(BIN)/python -m benchmarks.eval_events
 
 eval-dedup: $(STAMP) ## dedup precision/recall on eval/dedup, with the misclassified pairs
 	$(BIN)/python -m benchmarks.eval_dedup --errors
 
-bench: $(STAMP) ## benchmarks: processing (needs ../shared), dedup at 10k/1M, polling, tagging, search, export, pipeline end to end, partitioning
+bench: $(STAMP) ## benchmarks: processing (needs ../shared), dedup at 10k/1M, polling, tagging, search, export, pipeline end to end, partitioning, events at 10k/1M
 	$(BIN)/python -m benchmarks.bench_processing
 	$(BIN)/python -m benchmarks.bench_dedup
 	$(BIN)/python -m benchmarks.bench_polling
@@ -56,6 +57,7 @@ bench: $(STAMP) ## benchmarks: processing (needs ../shared), dedup at 10k/1M, po
 	$(BIN)/python -m benchmarks.bench_export
 	$(BIN)/python -m benchmarks.bench_pipeline
 	$(BIN)/python -m benchmarks.bench_partitioning
+	$(BIN)/python -m benchmarks.bench_events
 
 clean: ## remove the venv and local state (.local: demo database cluster, Airflow home)
 	-$(BIN)/python -c "from newsmon.operations.localdb import stop_local_cluster; stop_local_cluster()" 2>/dev/null

@@ -5,7 +5,8 @@ Polls every enabled feed of `NEWSMON_FEEDS_FILE` (one mapped task per feed), the
 extracts, language-tags, deduplicates and loads the new entries in batches of
 `NEWSMON_BATCH_SIZE` (one mapped task per batch), tags new and changed articles (entities,
 key phrases, topic scores; `NEWSMON_TAG_SHARDS` mapped tasks, each taking the articles with
-`id % shards = index`), and records the run in `pipeline_runs`.
+`id % shards = index`), places the tagged stories in events (the same happening across
+outlets and languages, `newsmon.events`), and records the run in `pipeline_runs`.
 Updates the `newsmon_articles` asset on success. Schedule: `NEWSMON_INGEST_SCHEDULE`
 (default `@hourly`). Feed and page failures are recorded on their rows; only database
 failures fail (and retry) a task.
@@ -75,21 +76,29 @@ def news_ingest() -> None:
 
         return tag_stage(settings(), shard=shard)
 
+    @task(trigger_rule=TriggerRule.NONE_FAILED)
+    def assign_events() -> dict:
+        from newsmon.pipeline.tasks import event_stage
+
+        return event_stage(settings())
+
     @task(trigger_rule=TriggerRule.ALL_DONE, outlets=[ARTICLES_ASSET])
     def finish_run(names: list[str], polls: list[dict], planned: list[list[int]],
-                   batches: list[dict], tagged: list[dict]) -> dict:
+                   batches: list[dict], tagged: list[dict], events: dict | None) -> dict:
         from newsmon.pipeline.tasks import finish_run as finish
 
         ctx = get_current_context()
         polls, batches, tagged = list(polls or []), list(batches or []), list(tagged or [])
         failed = (len(polls) != len(names or []) or len(batches) != len(planned or [])
                   or len(tagged) != TAG_SHARDS)
+        failed = failed or events is None
         counts = finish(settings(), ctx["dag"].dag_id, ctx["run_id"], polls, batches, failed=failed,
-                        tagged=tagged)
+                        tagged=tagged, events=events)
         if failed:
             raise RuntimeError(f"run incomplete: {len(polls)}/{len(names or [])} feeds polled, "
                                f"{len(batches)}/{len(planned or [])} batches processed, "
-                               f"{len(tagged)}/{TAG_SHARDS} tag shards done; see failed tasks")
+                               f"{len(tagged)}/{TAG_SHARDS} tag shards done, events "
+                               f"{'done' if events is not None else 'not done'}; see failed tasks")
         return counts
 
     names = sync_sources()
@@ -99,7 +108,9 @@ def news_ingest() -> None:
     batches = process_batch.expand(entry_ids=planned)
     tagged = tag_articles.expand(shard=[[i, TAG_SHARDS] for i in range(TAG_SHARDS)])
     batches >> tagged
-    finish_run(names, polls, planned, batches, tagged)
+    events = assign_events()
+    tagged >> events
+    finish_run(names, polls, planned, batches, tagged, events)
 
 
 news_ingest()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks import bench_partitioning, bench_pipeline
+from benchmarks import bench_events, bench_partitioning, bench_pipeline
 
 
 @pytest.fixture
@@ -160,3 +160,10 @@ def test_bench_export_smoke(server: str, capsys: pytest.CaptureFixture[str]) -> 
     out = _report(bench_export.main, ["--rows", "1000"], capsys)
     _lines(out, *(rf"^{fmt}\s+1,000 rows in\s+{NUMBER} s\s+{NUMBER} rows/s\s+peak RSS {NUMBER} MB "
                   rf"\(baseline {NUMBER} MB, \+{NUMBER} MB\)$" for fmt in ("csv", "jsonl")))
+
+
+def test_bench_events_smoke(server: str, capsys: pytest.CaptureFixture[str]) -> None:
+    result = _run_json(bench_events.main, ["--sizes", "2000,4000"], capsys)
+    assert [r["stored_events"] for r in result["results"]] == [2000, 4000]
+    assert all(r["index_rows"] > 0 and r["per_story_ms"] > 0 for r in result["results"])
+    assert result["ratio"] > 0 and result["batch_of_500_at_largest_s"] > 0

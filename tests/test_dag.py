@@ -34,12 +34,14 @@ def test_ingest_dag_shape(dagbag) -> None:
     dag = dagbag.get_dag("news_ingest")
     tasks = {t.task_id: t for t in dag.tasks}
     assert set(tasks) == {"start_run", "sync_sources", "poll_feed", "plan_batches", "process_batch",
-                          "tag_articles", "finish_run"}
+                          "tag_articles", "assign_events", "finish_run"}
     assert type(tasks["poll_feed"]).__name__.endswith("MappedOperator")
     assert type(tasks["process_batch"]).__name__.endswith("MappedOperator")
     assert type(tasks["tag_articles"]).__name__.endswith("MappedOperator")  # NEWSMON_TAG_SHARDS tasks
     assert "process_batch" in tasks["tag_articles"].upstream_task_ids
     assert "tag_articles" in tasks["finish_run"].upstream_task_ids
+    assert "tag_articles" in tasks["assign_events"].upstream_task_ids  # events come from the tags
+    assert "assign_events" in tasks["finish_run"].upstream_task_ids
     assert str(tasks["finish_run"].trigger_rule) in ("all_done", "TriggerRule.ALL_DONE")
     assert [o.name for o in tasks["finish_run"].outlets] == ["newsmon_articles"]
 
@@ -79,6 +81,7 @@ def test_dag_run_ingests_and_rerun_adds_nothing(dagbag, db: str, fault_server,
     assert runs == [("success", 2, 1, 2, 2)]
     assert _rows(db, "SELECT count(*) FROM articles") == [(2,)]
     assert _rows(db, "SELECT count(*) FROM articles WHERE tagged_at IS NOT NULL") == [(2,)]
+    assert _rows(db, "SELECT count(*) FROM stories WHERE event_id IS NULL") == [(0,)]  # all in events
     assert "not a feed" in _rows(db, "SELECT last_error FROM sources WHERE name = 'broken'")[0][0]
 
     run = _dag_test(dagbag, monkeypatch, env)

@@ -10,12 +10,12 @@ from psycopg2 import errors, sql
 
 ANALYST_TABLES = ["articles", "stories", "sources", "feed_entries", "article_versions", "entities",
                   "entity_aliases", "article_entities", "article_keywords", "article_topics", "pipeline_runs",
-                  "article_search"]
+                  "article_search", "events", "event_stories", "event_splits"]
 ANALYST_VIEWS = ["story_overview", "story_members", "duplicates_per_source", "feed_health", "topic_articles",
                  "entity_mentions_daily", "entity_cooccurrence", "alert_status", "pipeline_run_trends",
-                 "article_overview", "topic_stories"]
+                 "article_overview", "topic_stories", "event_overview", "event_language_coverage"]
 NOT_GRANTED = ["alerts", "alert_digests", "alert_deliveries", "ops_notifications", "host_robots",
-               "schema_migrations", "article_fingerprints", "article_bands"]
+               "schema_migrations", "article_fingerprints", "article_bands", "event_keys"]
 
 
 @pytest.fixture

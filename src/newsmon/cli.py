@@ -101,6 +101,14 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_events(args: argparse.Namespace) -> int:
+    from newsmon.analysts.events import print_events
+
+    print_events(_settings(args).database_url, since=args.since, topic=args.topic, language=args.lang,
+                 limit=args.limit)
+    return 0
+
+
 def cmd_stories(args: argparse.Namespace) -> int:
     from newsmon.analysts.reports import print_stories
 
@@ -206,6 +214,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dag-id", default=None, help="only runs of this DAG")
     p.add_argument("--newest", type=int, default=10, help="how many newest articles to list")
     p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("events", help="events: the same happening across outlets and languages")
+    p.add_argument("--since", type=since_argument,
+                   help="only events last seen since: YYYY-MM-DD, an ISO time, or a duration like 24h, 7d")
+    p.add_argument("--topic", help="only events with a story matching this topic")
+    p.add_argument("--lang", help="only events covered in this language (e.g. fr)")
+    p.add_argument("--limit", type=int, default=50, help="at most this many events (default 50)")
+    p.set_defaults(func=cmd_events)
 
     p = sub.add_parser("stories", help="stories (deduplicated dispatches) with their sizes")
     p.add_argument("--since", type=since_argument, default=None,

@@ -87,7 +87,8 @@ _CANDIDATES = """
            s.article_count, ov.source_count, COALESCE(ov.sources, '{}'), COALESCE(ov.languages, '{}'),
            COALESCE((SELECT array_agg(DISTINCT e.name) FROM article_entities ae
                      JOIN entities e ON e.id = ae.entity_id JOIN articles a2 ON a2.id = ae.article_id
-                     WHERE a2.story_id = s.id), '{}')
+                     WHERE a2.story_id = s.id), '{}'),
+           s.event_id
     FROM stories s
     JOIN LATERAL (SELECT t.article_id, t.score, t.why FROM article_topics t
                   JOIN articles a ON a.id = t.article_id
@@ -99,6 +100,8 @@ _CANDIDATES = """
     JOIN story_overview ov ON ov.story_id = s.id
     WHERE s.created_at >= %(since)s
       AND NOT EXISTS (SELECT 1 FROM alerts al WHERE al.rule = %(rule)s AND al.story_id = s.id)
+      AND (NOT %(per_event)s OR (s.event_id IS NOT NULL AND NOT EXISTS (
+           SELECT 1 FROM alerts al WHERE al.rule = %(rule)s AND al.event_id = s.event_id)))
     ORDER BY s.id"""
 
 
@@ -109,7 +112,8 @@ def enqueue_alerts(settings: Settings, config: AlertConfig, now: datetime | None
     with transaction(settings.database_url) as conn, conn.cursor() as cur:
         for rule in config.rules:
             cur.execute(_CANDIDATES, {"topic": rule.topic, "min_score": rule.min_score, "rule": rule.name,
-                                      "since": now - LOOKBACK})
+                                      "since": now - LOOKBACK, "per_event": rule.per == "event"})
+            alerted_events: set[int] = set()
             for row in cur.fetchall():
                 facts = StoryFacts(
                     story_id=row[0], title=row[1], url=row[2], source=row[3], source_tags=tuple(row[4]),
@@ -119,13 +123,21 @@ def enqueue_alerts(settings: Settings, config: AlertConfig, now: datetime | None
                 matched, reasons = rule_matches(rule, facts)
                 if not matched:
                     continue
+                # per event: the first matching story of an event alerts; its other stories (other
+                # outlets, other languages) update the event and alert no more under this rule
+                event_id = row[15] if rule.per == "event" else None
+                if event_id is not None:
+                    if event_id in alerted_events:
+                        continue
+                    alerted_events.add(event_id)
                 message = render_alert(rule, facts)
-                cur.execute("""INSERT INTO alerts (rule, story_id, article_id, mode, score, title, payload)
-                               VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb)
-                               ON CONFLICT (rule, story_id) DO NOTHING RETURNING id""",
+                cur.execute("""INSERT INTO alerts (rule, story_id, article_id, mode, score, title, payload,
+                                                   event_id)
+                               VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb, %s)
+                               ON CONFLICT DO NOTHING RETURNING id""",
                             (rule.name, facts.story_id, row[9], rule.mode, facts.score, facts.title,
                              json.dumps({"message": _message_json(message), "facts": _facts_json(facts),
-                                         "reasons": reasons}, default=str)))
+                                         "reasons": reasons, "event_id": event_id}, default=str), event_id))
                 inserted = cur.fetchone()
                 if inserted is None:
                     continue  # another run recorded it first

@@ -25,6 +25,9 @@ Pure: no I/O beyond reading the YAML file in :func:`load_alert_config`; sending 
                                     # (``newsmon report``) to each digest, see newsmon.alerts.outbox
         quiet_hours: {start: "22:00", end: "07:00", timezone: Europe/Paris}  # optional; may cross
                                     # midnight; immediate alerts falling inside wait for its end
+        per: event                  # story (default): one alert per story; event: one per event
+                                    # (the same happening from any outlet, in any language); a
+                                    # story alerts once it has its event (newsmon.events)
 
 Quote times ("07:00"): unquoted, YAML 1.1 reads 07:00 as the number 420. Every error names the
 file, the rule or channel and the field.
@@ -83,6 +86,10 @@ class Rule:
     digest_cron: str | None = None
     quiet_hours: QuietHours | None = None
     attach_report: bool = False
+    per: str = "story"  # story: one alert per story; event: one per event (all languages, all outlets)
+
+
+PER = ("story", "event")
 
 
 @dataclass(frozen=True)
@@ -324,9 +331,13 @@ def _parse_rule(item: Any, where: str, channels: Mapping[str, ChannelConfig]) ->
     if attach_report and mode != "digest":
         raise ConfigError(f"{where}: field 'attach_report' is only for mode digest (an immediate alert "
                           f"has no report to attach); remove it or set mode: digest")
+    per = item.get("per", "story")
+    if per not in PER:
+        raise ConfigError(f"{where}: field 'per': must be one of {list(PER)}, got {per!r}")
     quiet = item.get("quiet_hours")
     quiet_hours = None if quiet is None else _quiet_hours(quiet, f"{where}: field 'quiet_hours'")
-    return Rule(name=name, topic=topic, min_score=float(min_score), languages=languages, sources=sources,
+    return Rule(per=per, name=name, topic=topic, min_score=float(min_score), languages=languages,
+                sources=sources,
                 tags=tags, required_entities=entities, channels=rule_channels, mode=mode,
                 digest_cron=cron, quiet_hours=quiet_hours, attach_report=attach_report)
 

@@ -1,5 +1,6 @@
 """``newsmon report``: one self-contained HTML page for a day (inline CSS and SVG, no external
-resources): stories per day by language over 30 days, the day's top entities, new and growing
+resources): stories per day by language over 30 days, the day's top entities, the day's events
+(the same happening across outlets and languages), new and growing
 stories, feed health. ``--topic`` restricts it to stories matching a topic.
 
 :func:`collect_report_data` reads the database; :func:`render_report` is pure (dict -> HTML).
@@ -73,6 +74,18 @@ def collect_report_data(dsn: str, day: date | None = None, topic: str | None = N
                             GROUP BY s.id, r.url HAVING count(a.id) > 1 OR s.first_seen_at::date < %(day)s
                             ORDER BY 3 DESC, s.article_count DESC, s.id LIMIT 20""", params)
             growing = _rows(cur)
+            # events seen on the day: the same happening across outlets and languages
+            cur.execute(f"""SELECT o.event_id, o.title, o.stories, o.articles, o.first_seen_at,
+                                   array_to_string(o.languages, ', ') AS languages,
+                                   cardinality(o.sources) AS sources,
+                                   array_to_string(o.top_entities, ', ') AS entities
+                            FROM event_overview o
+                            WHERE o.first_seen_at::date <= %(day)s AND o.last_seen_at::date >= %(day)s
+                              AND EXISTS (SELECT 1 FROM event_stories es WHERE es.event_id = o.event_id
+                                          AND {_TOPIC_STORIES.format(col='es.story_id')})
+                            ORDER BY cardinality(o.languages) DESC, cardinality(o.sources) DESC,
+                                     o.articles DESC, o.event_id LIMIT 50""", params)
+            events = _rows(cur)
             cur.execute("""SELECT source, health, last_status, last_polled_at, failure_score,
                                   COALESCE(last_error, last_warning) AS message
                            FROM feed_health
@@ -87,7 +100,7 @@ def collect_report_data(dsn: str, day: date | None = None, topic: str | None = N
     return {"day": day, "topic": topic, "generated_at": datetime.now(UTC),
             "days": [start + timedelta(days=i) for i in range(WINDOW_DAYS)],
             "stories_per_day": per_day, "top_entities": entities, "new_stories": new_stories,
-            "growing_stories": growing, "feed_health": {"counts": counts, "sources": feeds}}
+            "growing_stories": growing, "events": events, "feed_health": {"counts": counts, "sources": feeds}}
 
 
 # -- rendering (pure) ---------------------------------------------------------------------------
@@ -204,6 +217,9 @@ def render_report(data: dict[str, Any]) -> str:
                      _text(s.get("new_articles")),
                      _text(s.get("articles")), _text(s.get("first_seen_at"))]
                     for s in data.get("growing_stories") or []]
+    event_rows = [[_text(e.get("event_id")), _text(e.get("title")), _text(e.get("stories")),
+                   _text(e.get("articles")), _text(e.get("languages")), _text(e.get("sources")),
+                   _text(e.get("entities"))] for e in data.get("events") or []]
     health = data.get("feed_health") or {}
     feed_rows = [[_text(f.get("source")),
                   f'<span class="health-{escape(str(f.get("health")), quote=True)}">'
@@ -225,6 +241,9 @@ def render_report(data: dict[str, Any]) -> str:
         "<h2>Top entities of the day</h2>",
         bar_chart([(str(e.get("entity")), float(e.get("articles") or 0)) for e in entities])
         if entities else '<p class="empty">no entities tagged on this day</p>',
+        f"<h2>Events of the day ({len(event_rows)})</h2>",
+        _table(["event", "title", "stories", "articles", "languages", "sources", "entities"], event_rows,
+               "no event on this day"),
         f"<h2>New stories ({len(new_rows)})</h2>",
         _table(["story", "title", "articles", "languages", "sources"], new_rows, "no new story on this day"),
         "<h2>Growing stories</h2>",

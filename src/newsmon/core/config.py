@@ -82,6 +82,15 @@ class Settings:
     dedup_jaccard: float = 0.70
     """NEWSMON_DEDUP_JACCARD: Jaccard similarity of the shingle sets above which two articles are
     the same story (0-1)."""
+    event_window_hours: float = 48.0
+    """NEWSMON_EVENT_WINDOW_HOURS: a story and an event further apart in time never meet."""
+    event_threshold: float = 0.30
+    """NEWSMON_EVENT_THRESHOLD: score (0-1) a story needs to join an event (newsmon.events)."""
+    event_min_shared: int = 2
+    """NEWSMON_EVENT_MIN_SHARED: evidence keys a story must share with an event to join it."""
+    event_split_threshold: float = 0.15
+    """NEWSMON_EVENT_SPLIT_THRESHOLD: a member scoring under this against the rest of its event
+    leaves it (0 never splits)."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -107,6 +116,12 @@ class Settings:
             if not 0 < getattr(settings, name) < math.inf:  # also refuses nan and inf
                 raise ConfigError(f"NEWSMON_{name.upper()} must be positive and finite, "
                                   f"got {getattr(settings, name)}")
+        for name in ("event_threshold", "event_split_threshold"):
+            if not 0 <= getattr(settings, name) <= 1:
+                raise ConfigError(f"NEWSMON_{name.upper()} must be in [0, 1], got {getattr(settings, name)}")
+        if not 0 < settings.event_window_hours < math.inf or settings.event_min_shared < 1:
+            raise ConfigError("NEWSMON_EVENT_WINDOW_HOURS must be positive and finite, "
+                              "NEWSMON_EVENT_MIN_SHARED at least 1")
         for name in ("dedup_containment", "dedup_jaccard"):
             if not 0 < getattr(settings, name) <= 1:
                 raise ConfigError(f"NEWSMON_{name.upper()} must be in (0, 1], got {getattr(settings, name)}")

@@ -406,7 +406,8 @@ def summarize(polls: Sequence[dict[str, Any] | PollOutcome],
 def finish_run(settings: Settings, dag_id: str, run_id: str,
                polls: Sequence[dict[str, Any] | PollOutcome],
                batches: Sequence[dict[str, Any] | BatchOutcome], *, failed: bool = False,
-               tagged: int | dict[str, Any] | Sequence[dict[str, Any]] = 0) -> dict[str, int]:
+               tagged: int | dict[str, Any] | Sequence[dict[str, Any]] = 0,
+               events: dict[str, Any] | None = None) -> dict[str, int]:
     """Record the run's counts (and the seconds spent per stage) in ``pipeline_runs``.
 
     ``tagged``: a count, a :func:`tag_stage` result, or the results of its shards (summed, like
@@ -422,6 +423,10 @@ def finish_run(settings: Settings, dag_id: str, run_id: str,
                "stage_seconds": {"poll": round(sum(p.get("seconds", 0.0) for p in polls_json), 3),
                                  "process": round(sum(b.get("seconds", 0.0) for b in batches_json), 3),
                                  "tag": round(sum(float(t.get("seconds", 0.0)) for t in tag_infos), 3)}}
+    if events:
+        details["stage_seconds"]["events"] = round(float(events.get("seconds", 0.0)), 3)
+        details["events"] = {k: events[k] for k in ("stories", "new_events", "joined", "splits")
+                             if k in events}
     with transaction(settings.database_url) as conn:
         runs.finish_run(conn, dag_id, run_id, counts, "failed" if failed else "success", details)
     return counts
@@ -437,7 +442,8 @@ def ingest_once(settings: Settings, run_id: str | None = None, dag_id: str = "ne
     with Fetcher(settings) as fetcher:
         polls = [poll_source(settings, name, fetcher, force=force) for name in names]
         batches = [process_entries(settings, ids, fetcher) for ids in plan_batches(settings)]
-    return finish_run(settings, dag_id, run_id, polls, batches, tagged=tag_stage(settings))
+    tagged = tag_stage(settings)
+    return finish_run(settings, dag_id, run_id, polls, batches, tagged=tagged, events=event_stage(settings))
 
 
 # -- tagging -------------------------------------------------------------------------------------
@@ -505,4 +511,45 @@ def tag_stage(settings: Settings, shard: Sequence[int] | None = None) -> dict[st
     out: dict[str, Any] = {"tagged": tagged, "seconds": round(time.monotonic() - started, 3)}
     if part is not None:
         out["shard"] = list(part)
+    return out
+
+
+# -- events --------------------------------------------------------------------------------------
+
+def event_params(settings: Settings) -> Any:
+    """The event thresholds configured in ``settings`` (NEWSMON_EVENT_*)."""
+    from newsmon.events.cluster import Params
+
+    return Params(window_hours=settings.event_window_hours, threshold=settings.event_threshold,
+                  min_shared=settings.event_min_shared, split_threshold=settings.event_split_threshold)
+
+
+def assign_events(settings: Settings, batch_size: int = 500, limit: int | None = None) -> dict[str, int]:
+    """Place every tagged story that has no event yet in an event (joining one or starting one),
+    oldest first, ``batch_size`` stories per transaction. Returns counts."""
+    from newsmon.events import store as event_store
+
+    params = event_params(settings)
+    counts = {"stories": 0, "new_events": 0, "joined": 0, "splits": 0}
+    while limit is None or counts["stories"] < limit:
+        size = batch_size if limit is None else min(batch_size, limit - counts["stories"])
+        with transaction(settings.database_url) as conn:
+            ids = event_store.pending_stories(conn, size)
+            if not ids:
+                break
+            links = event_store.assign_stories(conn, ids, params)
+        counts["stories"] += len(ids)
+        counts["joined"] += sum(1 for link in links if link.why.get("decision") == "joined")
+        counts["new_events"] += sum(1 for link in links if link.why.get("decision") == "new")
+        counts["splits"] += sum(1 for link in links if "split_from" in link.why)
+        log.info("events: %d stor(ies) placed (%d so far: %d joined an event, %d started one)",
+                 len(ids), counts["stories"], counts["joined"], counts["new_events"])
+    return counts
+
+
+def event_stage(settings: Settings) -> dict[str, Any]:
+    """:func:`assign_events` with its duration, for the run's stage metrics (JSON for XCom)."""
+    started = time.monotonic()
+    out: dict[str, Any] = dict(assign_events(settings))
+    out["seconds"] = round(time.monotonic() - started, 3)
     return out
