@@ -134,21 +134,21 @@ def test_written_evaluation_set_meets_its_floors() -> None:
     assert len(docs) >= 150 and len(set(gold.values())) >= 25
     assert len({d["lang"] for d in docs}) >= 3
     result = pairwise(docs, gold, cluster(docs))
-    assert result["same_language"]["precision"] >= 0.85
-    assert result["same_language"]["recall"] >= 0.88
-    assert result["cross_language"]["precision"] >= 0.95
-    assert result["cross_language"]["recall"] >= 0.84
+    assert result["same_language"]["precision"] >= 0.90
+    assert result["same_language"]["recall"] >= 0.93
+    assert result["cross_language"]["precision"] >= 0.97
+    assert result["cross_language"]["recall"] >= 0.95
 
 
 def test_real_items_evaluation_meets_its_floors(shared_corpus) -> None:
     result = evaluate()["real_items"]
     assert result["articles"] > 100
-    # floors a little under what `make eval` measures (recall is low on these short feed items:
-    # Polish has no gazetteer aliases yet, see eval/events/README.md)
-    assert result["cross_language"]["precision"] >= 0.80
-    assert result["cross_language"]["recall"] >= 0.35
-    assert result["same_language"]["precision"] >= 0.70
-    assert result["same_language"]["recall"] >= 0.25
+    # floors a little under what `make eval` measures (short feed items share few keys: recall is
+    # low, and the entities every item of a day names — Russia, Poland, NATO — cost precision)
+    assert result["cross_language"]["precision"] >= 0.62
+    assert result["cross_language"]["recall"] >= 0.58
+    assert result["same_language"]["precision"] >= 0.74
+    assert result["same_language"]["recall"] >= 0.33
 
 
 # -- PostgreSQL, through the real stages ------------------------------------------------------------

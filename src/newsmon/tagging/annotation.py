@@ -39,8 +39,9 @@ def annotate(text: str, title: str | None, language: str | None, *, gazetteer: G
     all_hits = topic_term_hits(topics, text, title, lang)
     for topic in topics:
         hits = all_hits[topic.name]
-        for hit in hits:
-            if hit.weight > 0:  # weight-0 concepts are evidence for topic rules, not key terms
+        key_terms = {c.name for c in topic.terms.concepts if c.key_term and c.weight > 0}
+        for hit in hits:  # weight-0 concepts are evidence for rules; broad vocabulary is no key term
+            if hit.concept in key_terms:
                 terms[hit.concept] = terms.get(hit.concept, 0.0) + hit.weight
         outcomes[topic.name] = score(mentions, hits, topic)
     for name, outcome in apply_includes(outcomes, topics).items():

@@ -60,6 +60,9 @@ class Concept:
     terms: Mapping[str, tuple[str, ...]]
     case_sensitive: bool = False
     """Terms written with a capital match only capitalized words ("the Alliance", not "an alliance")."""
+    key_term: bool = True
+    """Stored as the article's key term (and used as event evidence); false for broad vocabulary
+    that scores a topic but names no particular happening ("weapons", "sanctions", "war")."""
 
 
 class TermIndex:

@@ -336,10 +336,12 @@ def parse_topic(data: Any, source: str = "<topic>", gazetteer: Gazetteer | None 
         raise ConfigError(f"{where}: field 'terms.concepts': expected a non-empty mapping of concepts")
     for concept_name, raw in raw_concepts.items():
         at = f"{where}: concept {concept_name!r}"
-        raw = _mapping(raw, at, frozenset({"weight", "case_sensitive", *LANGUAGES}))
+        raw = _mapping(raw, at, frozenset({"weight", "case_sensitive", "key_term", *LANGUAGES}))
         case_sensitive = raw.get("case_sensitive", False)
-        if not isinstance(case_sensitive, bool):
-            raise ConfigError(f"{at}: field 'case_sensitive': must be true or false, got {case_sensitive!r}")
+        key_term = raw.get("key_term", True)
+        for flag, value in (("case_sensitive", case_sensitive), ("key_term", key_term)):
+            if not isinstance(value, bool):
+                raise ConfigError(f"{at}: field '{flag}': must be true or false, got {value!r}")
         missing = [lang for lang in REQUIRED_LANGUAGES if lang not in raw]
         if missing:
             raise ConfigError(f"{at}: missing language(s) {missing}; every concept needs "
@@ -353,7 +355,7 @@ def parse_topic(data: Any, source: str = "<topic>", gazetteer: Gazetteer | None 
         if empty:
             raise ConfigError(f"{at}: empty term list for {empty}")
         concepts.append(Concept(str(concept_name), _number(raw.get("weight"), f"{at}: field 'weight'", 0, 10),
-                                per_language, case_sensitive))
+                                per_language, case_sensitive, key_term))
     cooc_weight = _number(cooc.get("weight"), f"{where}: field 'cooccurrence.weight'", 0, 1)
     terms_weight = _number(terms.get("weight"), f"{where}: field 'terms.weight'", 0, 1)
     total = sum(g.weight for g in groups) + cooc_weight + terms_weight
