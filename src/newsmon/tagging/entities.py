@@ -47,6 +47,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from newsmon.tagging.gazetteer import AliasPayload, Gazetteer, fold_with_offsets, load_gazetteer
+from newsmon.tagging.rules import acceptable_ner_name, acts
 
 log = logging.getLogger(__name__)
 
@@ -276,11 +277,24 @@ def tag(text: str, title: str | None = None, language: str | None = None,
         else:  # short form: only after a full mention
             counted = number in first_strong and first_strong[number] < (not match.in_title, match.start)
         embedded = tuple(mention(m, n, s, lang, True) for m, (n, s, lang) in inner if n != number)
+        entity = gazetteer.entities[number]
+        if entity.stands_for is not None and strength != "short" and acts(
+                (title if match.in_title else text) or "", match.start, match.end, language or alias_language):
+            state = gazetteer.by_name[entity.stands_for]
+            embedded += (_metonymy(mention(match, number, strength, alias_language, True), state),)
         mentions.append(mention(match, number, strength, alias_language, counted, embedded))
     if ner:
-        mentions = merge_mentions(mentions, ner_mentions(title or "", language, in_title=True)
-                                  + ner_mentions(text, language))
+        mentions = merge_mentions(mentions, ner_mentions(title or "", language, in_title=True, gazetteer=gazetteer)
+                                  + ner_mentions(text, language, gazetteer=gazetteer))
     return mentions
+
+
+def _metonymy(capital: Mention, state: Any) -> Mention:
+    """The state a capital or seat of power stands for, as a mention on the same span."""
+    return Mention(entity=state.name, type=state.type, wikidata=state.wikidata, surface=capital.surface,
+                   start=capital.start, end=capital.end, sentence=capital.sentence, in_title=capital.in_title,
+                   strength="strong", source="metonymy", side=state.side, language=capital.language,
+                   counted=True)
 
 
 def flatten(mentions: Iterable[Mention]) -> list[Mention]:
@@ -330,8 +344,8 @@ def _ner_model(language: str | None) -> Any:
     try:
         import spacy
 
-        return spacy.load(name, exclude=["lemmatizer", "tagger", "parser", "attribute_ruler",
-                                         "morphologizer"])
+        # the morphologizer shares the NER's token vectors: part of speech for the filter, ~free
+        return spacy.load(name, exclude=["lemmatizer", "tagger", "parser", "attribute_ruler"])
     except (ImportError, OSError, ValueError) as exc:  # never download: a missing model means no NER
         log.debug("spaCy model %s cannot be loaded (%s): gazetteer only", name, exc)
         return None
@@ -342,9 +356,13 @@ def ner_available(language: str | None) -> bool:
     return _ner_model(_language(language)) is not None
 
 
-def ner_mentions(text: str, language: str | None, *, in_title: bool = False) -> list[Mention]:
-    """Named entities found by spaCy in ``text``; [] when spaCy or the model is not installed."""
-    nlp = _ner_model(_language(language))
+def ner_mentions(text: str, language: str | None, *, in_title: bool = False,
+                 gazetteer: Gazetteer | None = None) -> list[Mention]:
+    """Named entities found by spaCy in ``text`` that a reader would accept
+    (:func:`newsmon.tagging.rules.acceptable_ner_name`: no demonyms, generic nouns, ministry names
+    without a country or headers); [] when spaCy or the model is not installed."""
+    language = _language(language)
+    nlp = _ner_model(language)
     if nlp is None or not text:
         return []
     starts = [0] if in_title else sentence_starts(text)
@@ -352,6 +370,10 @@ def ner_mentions(text: str, language: str | None, *, in_title: bool = False) -> 
     for ent in nlp(text).ents:
         kind = _NER_TYPES.get(ent.label_)
         if kind is None:
+            continue
+        pos = [t.pos_ for t in ent if t.pos_]
+        plural = len(ent) == 1 and "Plur" in ent[0].morph.get("Number")
+        if not acceptable_ner_name(ent.text, text, language, gazetteer or default_gazetteer(), pos, plural):
             continue
         start, end = ent.start_char, ent.end_char
         found.append(Mention(
