@@ -46,7 +46,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from newsmon.tagging.gazetteer import AliasPayload, Gazetteer, fold_with_offsets, load_gazetteer
+from newsmon.tagging.gazetteer import AliasPayload, Gazetteer, fold, fold_with_offsets, load_gazetteer
 from newsmon.tagging.rules import acceptable_ner_name, acts
 
 log = logging.getLogger(__name__)
@@ -344,11 +344,56 @@ def _ner_model(language: str | None) -> Any:
     try:
         import spacy
 
-        # the morphologizer shares the NER's token vectors: part of speech for the filter, ~free
-        return spacy.load(name, exclude=["lemmatizer", "tagger", "parser", "attribute_ruler"])
+        # the morphologizer shares the NER's token vectors: part of speech for the filter, ~free;
+        # the lemmatizer is loaded but not run: its word index is the lexicon of common words
+        return spacy.load(name, exclude=["tagger", "parser", "attribute_ruler"], disable=["lemmatizer"])
     except (ImportError, OSError, ValueError) as exc:  # never download: a missing model means no NER
         log.debug("spaCy model %s cannot be loaded (%s): gazetteer only", name, exc)
         return None
+
+
+class Lexicon:
+    """Common words of a language from the NER model's rule lemmatizer tables (folded): the
+    word index per part of speech, reached from inflected forms through the suffix rules
+    ("évoquant" -> "évoquer", "occidentaux" -> "occidental")."""
+
+    def __init__(self, index: dict[str, frozenset[str]], rules: dict[str, tuple[tuple[str, str], ...]]) -> None:
+        self.index = index
+        self.rules = rules
+
+    def __contains__(self, word: object) -> bool:
+        if not isinstance(word, str):
+            return False
+        for pos, words in self.index.items():
+            if word in words:
+                return True
+            for old, new in self.rules.get(pos, ()):
+                if word.endswith(old) and len(word) > len(old) and word[:len(word) - len(old)] + new in words:
+                    return True
+        return False
+
+    def __bool__(self) -> bool:
+        return bool(self.index)
+
+
+@functools.cache
+def _lexicon(language: str | None) -> Lexicon:
+    nlp = _ner_model(language)
+    if nlp is None or "lemmatizer" not in nlp.component_names:
+        return Lexicon({}, {})
+    lookups = nlp.get_pipe("lemmatizer").lookups
+    if "lemma_index" not in lookups.tables:
+        return Lexicon({}, {})
+    index, rules = lookups.get_table("lemma_index"), lookups.get_table("lemma_rules")
+    return Lexicon({key: frozenset(fold(w) for w in index[key]) for key in index},
+                   {key: tuple((fold(old), fold(new)) for old, new in rules[key])
+                    for key in rules if key in index})
+
+
+_EDGE_POS = ("DET", "ADP", "CCONJ", "SCONJ", "PRON")
+_NOT_NAME_POS = frozenset({"VERB", "AUX", "ADJ", "ADV", "ADP", "PRON", "DET", "CCONJ", "SCONJ", "NUM", "PUNCT"})
+_ARTICLE_RE = re.compile(r"^\w{1,3}['’]$")
+_ELIDED_RE = re.compile(r"\s*\b\w{1,6}['’]$")
 
 
 def ner_available(language: str | None) -> bool:
@@ -371,11 +416,34 @@ def ner_mentions(text: str, language: str | None, *, in_title: bool = False,
         kind = _NER_TYPES.get(ent.label_)
         if kind is None:
             continue
-        pos = [t.pos_ for t in ent if t.pos_]
-        plural = len(ent) == 1 and "Plur" in ent[0].morph.get("Number")
-        if not acceptable_ner_name(ent.text, text, language, gazetteer or default_gazetteer(), pos, plural):
-            continue
         start, end = ent.start_char, ent.end_char
+        elided = _ELIDED_RE.search(text, start, end)  # "Mubarak Bala s'", "Demulder n'", "qu'"
+        if elided is not None:
+            end = elided.start()
+            ent = ent.doc.char_span(start, end, alignment_mode="contract") if end > start else None
+            if ent is None or not ent.text.strip():
+                continue
+            start, end = ent.start_char, ent.end_char
+        tokens = list(ent)
+        while tokens and tokens[-1].pos_ in _EDGE_POS + ("PUNCT",) and not tokens[-1].text[:1].isupper():
+            tokens.pop()  # "attentat du"
+        if not tokens:
+            continue
+        ent = ent.doc[tokens[0].i:tokens[-1].i + 1]
+        start, end = ent.start_char, ent.end_char
+        core = list(tokens)
+        while len(core) > 1 and (core[0].pos_ in ("DET", "ADP") or _ARTICLE_RE.match(core[0].text)):
+            core.pop(0)  # judge "La guerre", "l'armée" by "guerre", "armée"
+        if len(core) == 1 and core[0].pos_ in _NOT_NAME_POS:
+            continue  # "évoquant", "incarcérée", "soixante-deux"
+        pos = [t.pos_ for t in core if t.pos_]
+        plural = len(core) == 1 and "Plur" in core[0].morph.get("Number")
+        if len(tokens) > 1 and tokens[-1].pos_ in ("VERB", "AUX") and tokens[-1].text[:1].islower():
+            continue  # the model ran over into the verb ("Agence juive signale")
+        judged = ent.doc[core[0].i:core[-1].i + 1].text
+        if not acceptable_ner_name(judged, text, language, gazetteer or default_gazetteer(), pos, plural,
+                                   _lexicon(language)):
+            continue
         found.append(Mention(
             entity=" ".join(ent.text.split()), type=kind, wikidata=None, surface=text[start:end], start=start,
             end=end, sentence=0 if in_title else bisect_right(starts, start) - 1, in_title=in_title,

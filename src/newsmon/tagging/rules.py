@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -167,11 +167,13 @@ def _weak_aliases(gazetteer: Gazetteer) -> frozenset[str]:
 
 
 def acceptable_ner_name(surface: str, text: str, language: str | None, gazetteer: Gazetteer,
-                        pos: Sequence[str] = (), plural: bool = False) -> bool:
+                        pos: Sequence[str] = (), plural: bool = False,
+                        lexicon: Container[str] = frozenset()) -> bool:
     """Would a reader accept the NER name ``surface`` (found in ``text``) as an entity?
 
     ``pos``: the model's part-of-speech tags of its tokens, when it gives them; ``plural``: the
-    model says its only token is a plural.
+    model says its only token is a plural; ``lexicon``: folded common words of the language (the model's
+    lemmatizer index), a single word found there in any simple singular form is a common word.
     """
     words = surface.split()
     letters = [c for c in surface if c.isalpha()]
@@ -195,6 +197,11 @@ def acceptable_ner_name(surface: str, text: str, language: str | None, gazetteer
     if len(words) == 1:
         if fold(surface) in _weak_aliases(gazetteer):
             return False  # the gazetteer's own demonyms and adjectives ("Russes", "Européens")
+        lower = fold(surface)
+        forms = {lower, lower[:-1] if lower[-1:] in "sx" else lower,
+                 lower[:-3] + "al" if lower.endswith("aux") else lower}
+        if not proper and any(form in lexicon for form in forms):
+            return False  # "Guerre", "Crise", "Etat", "Occidentaux": common words, capitalised
         if pos and not proper and plural:
             return False  # a plural common noun
         if fold(surface) in _lowercase_words(text):
