@@ -375,9 +375,31 @@ class Lexicon:
     def __bool__(self) -> bool:
         return bool(self.index)
 
+    def is_verb(self, word: str) -> bool:
+        """A verb form ("entamé", "montré") that is no noun or adjective form ("sécurité")."""
+        verbs = self.index.get("verb")
+        if not verbs:
+            return False
+        if word in verbs:  # an infinitive ("éviter") that is no noun as written
+            return word not in self.index.get("noun", ()) and word not in self.index.get("adj", ())
+        return self._in("verb", word) and not self._in("noun", word) and not self._in("adj", word)
+
+    def _in(self, pos: str, word: str) -> bool:
+        words = self.index.get(pos, frozenset())
+        return word in words or any(word.endswith(old) and len(word) > len(old)
+                                    and word[:len(word) - len(old)] + new in words
+                                    for old, new in self.rules.get(pos, ()))
+
+
+def lexicon(language: str | None, *, accents: bool = False) -> Lexicon | None:
+    """The common-word lexicon of ``language`` from its installed spaCy model, or None; folded
+    (case and accents ignored), or only lower-cased with ``accents``."""
+    found = _lexicon(_language(language), accents)
+    return found if found else None
+
 
 @functools.cache
-def _lexicon(language: str | None) -> Lexicon:
+def _lexicon(language: str | None, accents: bool = False) -> Lexicon:
     nlp = _ner_model(language)
     if nlp is None or "lemmatizer" not in nlp.component_names:
         return Lexicon({}, {})
@@ -385,8 +407,10 @@ def _lexicon(language: str | None) -> Lexicon:
     if "lemma_index" not in lookups.tables:
         return Lexicon({}, {})
     index, rules = lookups.get_table("lemma_index"), lookups.get_table("lemma_rules")
-    return Lexicon({key: frozenset(fold(w) for w in index[key]) for key in index},
-                   {key: tuple((fold(old), fold(new)) for old, new in rules[key])
+    names = {nlp.vocab.strings.as_int(pos): pos for pos in ("noun", "verb", "adj", "adv")}
+    norm = str.lower if accents else fold
+    return Lexicon({names.get(key, str(key)): frozenset(norm(w) for w in index[key]) for key in index},
+                   {names.get(key, str(key)): tuple((norm(old), norm(new)) for old, new in rules[key])
                     for key in rules if key in index})
 
 

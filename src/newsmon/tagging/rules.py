@@ -32,7 +32,7 @@ from newsmon.tagging.gazetteer import Gazetteer, fold
 
 DEFAULT_RULES = PROJECT_ROOT / "config" / "entity_rules.yml"
 _SECTIONS = {"metonymy": ("not_after", "after", "skip", "verbs"),
-             "ner": ("generic", "demonym_suffixes", "institution_heads")}
+             "ner": ("generic", "demonym_suffixes", "institution_heads"), "phrases": ("edge_words",)}
 _LANGUAGE_RE = re.compile(r"^[a-z]{2,3}$")
 _WORD_RE = re.compile(r"\w+")
 MAX_SKIPPED = 2
@@ -66,6 +66,8 @@ class LanguageRules:
     generic: WordSet
     demonym_suffixes: tuple[str, ...]
     institution_heads: WordSet
+    edge_words: WordSet = WordSet(())
+    """Words a key phrase may not start or end with beyond stop words and verbs (days, months)."""
 
 
 def _words(value: Any, where: str) -> list[str]:
@@ -101,7 +103,7 @@ def parse_rules(data: Any, source: str = "<entity rules>") -> dict[str, Language
             not_after=WordSet(fields["not_after"]), after=tuple(fold(p) for p in fields["after"]),
             skip=WordSet(fields["skip"]), verbs=WordSet(fields["verbs"]), generic=WordSet(fields["generic"]),
             demonym_suffixes=tuple(fold(s) for s in fields["demonym_suffixes"]),
-            institution_heads=WordSet(fields["institution_heads"]))
+            institution_heads=WordSet(fields["institution_heads"]), edge_words=WordSet(fields["edge_words"]))
     return rules
 
 
@@ -124,6 +126,11 @@ def load_rules(path: str | Path = DEFAULT_RULES) -> dict[str, LanguageRules]:
     except FileNotFoundError:
         raise ConfigError(f"{path}: entity rules file not found") from None
     return _load(str(path), (stat.st_mtime_ns, stat.st_size))
+
+
+def rules_for(language: str | None) -> list[LanguageRules]:
+    """The rules of ``language``; every language's when None; [] for a language without rules."""
+    return _rules_for(language)
 
 
 def _rules_for(language: str | None) -> list[LanguageRules]:
