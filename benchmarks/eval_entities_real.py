@@ -175,7 +175,8 @@ def evaluate_sample(items: list[dict[str, Any]], gazetteer: Gazetteer, ner: bool
     right = wrong = 0
     unchecked, listing = [], []
     for item in sample(items):
-        names = sorted({n for n, _ in predict(item["title"], item["description"], item["lang"], gazetteer, ner)})
+        predicted = predict(item["title"], item["description"], item["lang"], gazetteer, ner)
+        names = sorted({n for n, _ in predicted})
         entry = judged.get(item["id"])
         if entry is None:
             unchecked.append(item["id"])

@@ -278,14 +278,16 @@ def tag(text: str, title: str | None = None, language: str | None = None,
             counted = number in first_strong and first_strong[number] < (not match.in_title, match.start)
         embedded = tuple(mention(m, n, s, lang, True) for m, (n, s, lang) in inner if n != number)
         entity = gazetteer.entities[number]
+        part = (title if match.in_title else text) or ""
         if entity.stands_for is not None and strength != "short" and acts(
-                (title if match.in_title else text) or "", match.start, match.end, language or alias_language):
+                part, match.start, match.end, language or alias_language):
             state = gazetteer.by_name[entity.stands_for]
             embedded += (_metonymy(mention(match, number, strength, alias_language, True), state),)
         mentions.append(mention(match, number, strength, alias_language, counted, embedded))
     if ner:
-        mentions = merge_mentions(mentions, ner_mentions(title or "", language, in_title=True, gazetteer=gazetteer)
-                                  + ner_mentions(text, language, gazetteer=gazetteer))
+        found = (ner_mentions(title or "", language, in_title=True, gazetteer=gazetteer)
+                 + ner_mentions(text, language, gazetteer=gazetteer))
+        mentions = merge_mentions(mentions, found)
     return mentions
 
 
@@ -357,7 +359,8 @@ class Lexicon:
     word index per part of speech, reached from inflected forms through the suffix rules
     ("évoquant" -> "évoquer", "occidentaux" -> "occidental")."""
 
-    def __init__(self, index: dict[str, frozenset[str]], rules: dict[str, tuple[tuple[str, str], ...]]) -> None:
+    def __init__(self, index: dict[str, frozenset[str]],
+                 rules: dict[str, tuple[tuple[str, str], ...]]) -> None:
         self.index = index
         self.rules = rules
 
@@ -415,7 +418,8 @@ def _lexicon(language: str | None, accents: bool = False) -> Lexicon:
 
 
 _EDGE_POS = ("DET", "ADP", "CCONJ", "SCONJ", "PRON")
-_NOT_NAME_POS = frozenset({"VERB", "AUX", "ADJ", "ADV", "ADP", "PRON", "DET", "CCONJ", "SCONJ", "NUM", "PUNCT"})
+_NOT_NAME_POS = frozenset({"VERB", "AUX", "ADJ", "ADV", "ADP", "PRON", "DET", "CCONJ", "SCONJ", "NUM",
+                           "PUNCT"})
 _ARTICLE_RE = re.compile(r"^\w{1,3}['’]$")
 _ELIDED_RE = re.compile(r"\s*\b\w{1,6}['’]$")
 
@@ -449,7 +453,7 @@ def ner_mentions(text: str, language: str | None, *, in_title: bool = False,
                 continue
             start, end = ent.start_char, ent.end_char
         tokens = list(ent)
-        while tokens and tokens[-1].pos_ in _EDGE_POS + ("PUNCT",) and not tokens[-1].text[:1].isupper():
+        while tokens and tokens[-1].pos_ in (*_EDGE_POS, "PUNCT") and not tokens[-1].text[:1].isupper():
             tokens.pop()  # "attentat du"
         if not tokens:
             continue

@@ -375,7 +375,8 @@ def parse_entities(data: Any, source: str = "<gazetteer>") -> list[Entity]:
             raise ConfigError(f"{where}: field 'roles': must be a list of strings, got {roles!r}")
         stands_for = item.get("stands_for")
         if stands_for is not None and (not isinstance(stands_for, str) or not stands_for.strip()):
-            raise ConfigError(f"{where}: field 'stands_for': the canonical name of a state, got {stands_for!r}")
+            raise ConfigError(f"{where}: field 'stands_for': the canonical name of a state, "
+                              f"got {stands_for!r}")
         if "aliases" not in item:
             raise ConfigError(f"{where}: field 'aliases' is required (one list per language "
                               f"{list(LANGUAGES)})")

@@ -196,7 +196,8 @@ def readable(phrase: str, language: str) -> bool:
         if edge and any(word in r.edge_words for r in rules):
             return False  # "mercredi des discussions"
         lower = words[position].lower().strip(".,;:!?\"'«»()[]")
-        if any(word in r.verbs for r in rules) or (words_lexicon is not None and words_lexicon.is_verb(lower)):
+        if any(word in r.verbs for r in rules) or (words_lexicon is not None
+                                                    and words_lexicon.is_verb(lower)):
             return False  # "montré aucun signe", "entamé mercredi"
     return True
 

@@ -66,7 +66,7 @@ class LanguageRules:
     generic: WordSet
     demonym_suffixes: tuple[str, ...]
     institution_heads: WordSet
-    edge_words: WordSet = WordSet(())
+    edge_words: WordSet
     """Words a key phrase may not start or end with beyond stop words and verbs (days, months)."""
 
 
@@ -82,7 +82,8 @@ def _words(value: Any, where: str) -> list[str]:
 def parse_rules(data: Any, source: str = "<entity rules>") -> dict[str, LanguageRules]:
     """Validate the parsed rules file; errors name ``source``, the language and the field."""
     if not isinstance(data, dict) or set(data) != {"languages"} or not isinstance(data["languages"], dict):
-        raise ConfigError(f"{source}: expected a mapping with a single key 'languages' (language code -> rules)")
+        raise ConfigError(f"{source}: expected a mapping with a single key 'languages' "
+                          f"(language code -> rules)")
     rules = {}
     for language, block in data["languages"].items():
         where = f"{source}: language {language!r}"
