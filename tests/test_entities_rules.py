@@ -103,7 +103,7 @@ def test_polish_key_phrases_use_polish_stop_words() -> None:
 
     assert _yake_language("pl") == "pl"
     stop = _stopwords("pl")
-    assert {"w", "dla", "sie"} <= stop  # folded
+    assert {"dla", "sie", "jest"} <= stop  # folded; YAKE's Polish list lacks "w", "i"
     phrases = [p for p, _ in key_phrases(text, "pl")]
     assert phrases and not any(fold(p.split()[0]) in stop or fold(p.split()[-1]) in stop
                                for p in phrases), phrases
