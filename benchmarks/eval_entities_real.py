@@ -93,7 +93,8 @@ def _prf(tp: int, fp: int, fn: int) -> tuple[float, float]:
 
 def predict(title: str, text: str, language: str, gazetteer: Gazetteer, ner: bool) -> list[tuple[str, str]]:
     """(canonical or NER name, source) of every counted entity of one item."""
-    return [(e.entity, e.source) for e in entities(text, title, language, gazetteer, ner=ner)]
+    return [(e.entity, "metonymy" if e.sources == ("metonymy",) else e.source)
+            for e in entities(text, title, language, gazetteer, ner=ner)]
 
 
 def judge(predicted: list[tuple[str, str]], gold_names: list[str], canon: Canon) -> tuple[set, set, set]:

@@ -112,6 +112,9 @@ class EntityCount:
     """First body sentence naming it (-1 when only in the title)."""
     strengths: tuple[str, ...]
     source: str
+    """gazetteer | ner (a state named only through metonymy is a gazetteer entity)."""
+    sources: tuple[str, ...] = ()
+    """Where its mentions come from: gazetteer, ner, metonymy."""
 
 
 def sentence_starts(text: str) -> list[int]:
@@ -324,7 +327,9 @@ def entities(text: str | None = None, title: str | None = None, language: str | 
         result.append(EntityCount(
             entity=name, type=first.type, wikidata=first.wikidata, side=first.side, mentions=len(group),
             in_title=any(m.in_title for m in group), first_sentence=min(body) if body else -1,
-            strengths=tuple(sorted({m.strength for m in group})), source=first.source))
+            strengths=tuple(sorted({m.strength for m in group})),
+            source="gazetteer" if first.source == "metonymy" else first.source,
+            sources=tuple(sorted({m.source for m in group}))))
     result.sort(key=lambda e: (-e.mentions, not e.in_title, e.first_sentence, e.entity))
     return result
 
