@@ -42,6 +42,7 @@ eval: $(STAMP) ## quality: extraction F1 (../shared, skipped without it), dedup 
 	$(BIN)/python -m benchmarks.eval_extraction
 	$(BIN)/python -m benchmarks.eval_dedup
 	$(BIN)/python -m benchmarks.eval_tagging
+	$(BIN)/python -m benchmarks.eval_entities_real
 	$(BIN)/python -m benchmarks.eval_topics_real
 	$(BIN)/python -m benchmarks.eval_events
 

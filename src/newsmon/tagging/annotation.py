@@ -52,7 +52,8 @@ def annotate(text: str, title: str | None, language: str | None, *, gazetteer: G
     counted = [m for m in flatten(mentions) if m.counted]
     for entity in entities(mentions=mentions):
         occurrences = [{"surface": m.surface, "start": m.start, "end": m.end, "sentence": m.sentence,
-                        "in_title": m.in_title, "strength": m.strength}
+                        "in_title": m.in_title, "strength": m.strength,
+                        **({"source": m.source} if m.source == "metonymy" else {})}
                        for m in counted if m.entity == entity.entity]
         result.entities.append({"name": entity.entity, "type": entity.type, "wikidata": entity.wikidata,
                                 "side": entity.side, "mentions": entity.mentions,

@@ -46,7 +46,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from newsmon.tagging.gazetteer import AliasPayload, Gazetteer, fold_with_offsets, load_gazetteer
+from newsmon.tagging.gazetteer import AliasPayload, Gazetteer, fold, fold_with_offsets, load_gazetteer
+from newsmon.tagging.rules import acceptable_ner_name, acts
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,9 @@ class EntityCount:
     """First body sentence naming it (-1 when only in the title)."""
     strengths: tuple[str, ...]
     source: str
+    """gazetteer | ner (a state named only through metonymy is a gazetteer entity)."""
+    sources: tuple[str, ...] = ()
+    """Where its mentions come from: gazetteer, ner, metonymy."""
 
 
 def sentence_starts(text: str) -> list[int]:
@@ -276,11 +280,26 @@ def tag(text: str, title: str | None = None, language: str | None = None,
         else:  # short form: only after a full mention
             counted = number in first_strong and first_strong[number] < (not match.in_title, match.start)
         embedded = tuple(mention(m, n, s, lang, True) for m, (n, s, lang) in inner if n != number)
+        entity = gazetteer.entities[number]
+        part = (title if match.in_title else text) or ""
+        if entity.stands_for is not None and strength != "short" and acts(
+                part, match.start, match.end, language or alias_language):
+            state = gazetteer.by_name[entity.stands_for]
+            embedded += (_metonymy(mention(match, number, strength, alias_language, True), state),)
         mentions.append(mention(match, number, strength, alias_language, counted, embedded))
     if ner:
-        mentions = merge_mentions(mentions, ner_mentions(title or "", language, in_title=True)
-                                  + ner_mentions(text, language))
+        found = (ner_mentions(title or "", language, in_title=True, gazetteer=gazetteer)
+                 + ner_mentions(text, language, gazetteer=gazetteer))
+        mentions = merge_mentions(mentions, found)
     return mentions
+
+
+def _metonymy(capital: Mention, state: Any) -> Mention:
+    """The state a capital or seat of power stands for, as a mention on the same span."""
+    return Mention(entity=state.name, type=state.type, wikidata=state.wikidata, surface=capital.surface,
+                   start=capital.start, end=capital.end, sentence=capital.sentence, in_title=capital.in_title,
+                   strength="strong", source="metonymy", side=state.side, language=capital.language,
+                   counted=True)
 
 
 def flatten(mentions: Iterable[Mention]) -> list[Mention]:
@@ -308,7 +327,9 @@ def entities(text: str | None = None, title: str | None = None, language: str | 
         result.append(EntityCount(
             entity=name, type=first.type, wikidata=first.wikidata, side=first.side, mentions=len(group),
             in_title=any(m.in_title for m in group), first_sentence=min(body) if body else -1,
-            strengths=tuple(sorted({m.strength for m in group})), source=first.source))
+            strengths=tuple(sorted({m.strength for m in group})),
+            source="gazetteer" if first.source == "metonymy" else first.source,
+            sources=tuple(sorted({m.source for m in group}))))
     result.sort(key=lambda e: (-e.mentions, not e.in_title, e.first_sentence, e.entity))
     return result
 
@@ -330,11 +351,82 @@ def _ner_model(language: str | None) -> Any:
     try:
         import spacy
 
-        return spacy.load(name, exclude=["lemmatizer", "tagger", "parser", "attribute_ruler",
-                                         "morphologizer"])
+        # the morphologizer shares the NER's token vectors: part of speech for the filter, ~free;
+        # the lemmatizer is loaded but not run: its word index is the lexicon of common words
+        return spacy.load(name, exclude=["tagger", "parser", "attribute_ruler"], disable=["lemmatizer"])
     except (ImportError, OSError, ValueError) as exc:  # never download: a missing model means no NER
         log.debug("spaCy model %s cannot be loaded (%s): gazetteer only", name, exc)
         return None
+
+
+class Lexicon:
+    """Common words of a language from the NER model's rule lemmatizer tables (folded): the
+    word index per part of speech, reached from inflected forms through the suffix rules
+    ("évoquant" -> "évoquer", "occidentaux" -> "occidental")."""
+
+    def __init__(self, index: dict[str, frozenset[str]],
+                 rules: dict[str, tuple[tuple[str, str], ...]]) -> None:
+        self.index = index
+        self.rules = rules
+
+    def __contains__(self, word: object) -> bool:
+        if not isinstance(word, str):
+            return False
+        for pos, words in self.index.items():
+            if word in words:
+                return True
+            for old, new in self.rules.get(pos, ()):
+                if word.endswith(old) and len(word) > len(old) and word[:len(word) - len(old)] + new in words:
+                    return True
+        return False
+
+    def __bool__(self) -> bool:
+        return bool(self.index)
+
+    def is_verb(self, word: str) -> bool:
+        """A verb form ("entamé", "montré") that is no noun or adjective form ("sécurité")."""
+        verbs = self.index.get("verb")
+        if not verbs:
+            return False
+        if word in verbs:  # an infinitive ("éviter") that is no noun as written
+            return word not in self.index.get("noun", ()) and word not in self.index.get("adj", ())
+        return self._in("verb", word) and not self._in("noun", word) and not self._in("adj", word)
+
+    def _in(self, pos: str, word: str) -> bool:
+        words = self.index.get(pos, frozenset())
+        return word in words or any(word.endswith(old) and len(word) > len(old)
+                                    and word[:len(word) - len(old)] + new in words
+                                    for old, new in self.rules.get(pos, ()))
+
+
+def lexicon(language: str | None, *, accents: bool = False) -> Lexicon | None:
+    """The common-word lexicon of ``language`` from its installed spaCy model, or None; folded
+    (case and accents ignored), or only lower-cased with ``accents``."""
+    found = _lexicon(_language(language), accents)
+    return found if found else None
+
+
+@functools.cache
+def _lexicon(language: str | None, accents: bool = False) -> Lexicon:
+    nlp = _ner_model(language)
+    if nlp is None or "lemmatizer" not in nlp.component_names:
+        return Lexicon({}, {})
+    lookups = nlp.get_pipe("lemmatizer").lookups
+    if "lemma_index" not in lookups.tables:
+        return Lexicon({}, {})
+    index, rules = lookups.get_table("lemma_index"), lookups.get_table("lemma_rules")
+    names = {nlp.vocab.strings.as_int(pos): pos for pos in ("noun", "verb", "adj", "adv")}
+    norm = str.lower if accents else fold
+    return Lexicon({names.get(key, str(key)): frozenset(norm(w) for w in index[key]) for key in index},
+                   {names.get(key, str(key)): tuple((norm(old), norm(new)) for old, new in rules[key])
+                    for key in rules if key in index})
+
+
+_EDGE_POS = ("DET", "ADP", "CCONJ", "SCONJ", "PRON")
+_NOT_NAME_POS = frozenset({"VERB", "AUX", "ADJ", "ADV", "ADP", "PRON", "DET", "CCONJ", "SCONJ", "NUM",
+                           "PUNCT"})
+_ARTICLE_RE = re.compile(r"^\w{1,3}['’]$")
+_ELIDED_RE = re.compile(r"\s*\b\w{1,6}['’]$")
 
 
 def ner_available(language: str | None) -> bool:
@@ -342,9 +434,13 @@ def ner_available(language: str | None) -> bool:
     return _ner_model(_language(language)) is not None
 
 
-def ner_mentions(text: str, language: str | None, *, in_title: bool = False) -> list[Mention]:
-    """Named entities found by spaCy in ``text``; [] when spaCy or the model is not installed."""
-    nlp = _ner_model(_language(language))
+def ner_mentions(text: str, language: str | None, *, in_title: bool = False,
+                 gazetteer: Gazetteer | None = None) -> list[Mention]:
+    """Named entities found by spaCy in ``text`` that a reader would accept
+    (:func:`newsmon.tagging.rules.acceptable_ner_name`: no demonyms, generic nouns, ministry names
+    without a country or headers); [] when spaCy or the model is not installed."""
+    language = _language(language)
+    nlp = _ner_model(language)
     if nlp is None or not text:
         return []
     starts = [0] if in_title else sentence_starts(text)
@@ -354,6 +450,33 @@ def ner_mentions(text: str, language: str | None, *, in_title: bool = False) -> 
         if kind is None:
             continue
         start, end = ent.start_char, ent.end_char
+        elided = _ELIDED_RE.search(text, start, end)  # "Mubarak Bala s'", "Demulder n'", "qu'"
+        if elided is not None:
+            end = elided.start()
+            ent = ent.doc.char_span(start, end, alignment_mode="contract") if end > start else None
+            if ent is None or not ent.text.strip():
+                continue
+            start, end = ent.start_char, ent.end_char
+        tokens = list(ent)
+        while tokens and tokens[-1].pos_ in (*_EDGE_POS, "PUNCT") and not tokens[-1].text[:1].isupper():
+            tokens.pop()  # "attentat du"
+        if not tokens:
+            continue
+        ent = ent.doc[tokens[0].i:tokens[-1].i + 1]
+        start, end = ent.start_char, ent.end_char
+        core = list(tokens)
+        while len(core) > 1 and (core[0].pos_ in ("DET", "ADP") or _ARTICLE_RE.match(core[0].text)):
+            core.pop(0)  # judge "La guerre", "l'armée" by "guerre", "armée"
+        if len(core) == 1 and core[0].pos_ in _NOT_NAME_POS:
+            continue  # "évoquant", "incarcérée", "soixante-deux"
+        pos = [t.pos_ for t in core if t.pos_]
+        plural = len(core) == 1 and "Plur" in core[0].morph.get("Number")
+        if len(tokens) > 1 and tokens[-1].pos_ in ("VERB", "AUX") and tokens[-1].text[:1].islower():
+            continue  # the model ran over into the verb ("Agence juive signale")
+        judged = ent.doc[core[0].i:core[-1].i + 1].text
+        if not acceptable_ner_name(judged, text, language, gazetteer or default_gazetteer(), pos, plural,
+                                   _lexicon(language)):
+            continue
         found.append(Mention(
             entity=" ".join(ent.text.split()), type=kind, wikidata=None, surface=text[start:end], start=start,
             end=end, sentence=0 if in_title else bisect_right(starts, start) - 1, in_title=in_title,

@@ -37,7 +37,8 @@ LANGUAGES_FILE = PROJECT_ROOT / "config" / "languages.yml"
 TYPES = ("PER", "ORG", "LOC", "EVENT", "MISC")
 SIDES = ("nato", "russia", "neutral")
 STRENGTHS = ("strong", "weak", "short")
-_FIELDS = frozenset({"name", "type", "wikidata", "side", "roles", "aliases", "weak", "short_forms"})
+_FIELDS = frozenset({"name", "type", "wikidata", "side", "roles", "aliases", "weak", "short_forms",
+                     "stands_for"})
 _QID_RE = re.compile(r"^Q[1-9][0-9]*$")
 _CYRILLIC_RE = re.compile(r"[\u0400-\u04ff]")
 _LATIN_RE = re.compile(r"[A-Za-z\u00c0-\u024f]")
@@ -239,6 +240,9 @@ class Entity:
     short_forms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     roles: tuple[str, ...] = ()
     source: str = ""
+    stands_for: str | None = None
+    """Canonical name of the state this capital or seat of power stands for when it acts
+    ("Moscow warned", "le Kremlin a répondu"): see :mod:`newsmon.tagging.entities`."""
 
 
 @dataclass(frozen=True)
@@ -401,6 +405,10 @@ def parse_entities(data: Any, source: str = "<gazetteer>") -> list[Entity]:
         roles = item.get("roles", [])
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise ConfigError(f"{where}: field 'roles': must be a list of strings, got {roles!r}")
+        stands_for = item.get("stands_for")
+        if stands_for is not None and (not isinstance(stands_for, str) or not stands_for.strip()):
+            raise ConfigError(f"{where}: field 'stands_for': the canonical name of a state, "
+                              f"got {stands_for!r}")
         if "aliases" not in item:
             raise ConfigError(f"{where}: field 'aliases' is required (one list per language "
                               f"{list(REQUIRED_LANGUAGES)})")
@@ -409,7 +417,8 @@ def parse_entities(data: Any, source: str = "<gazetteer>") -> list[Entity]:
             aliases=_language_map(item["aliases"], where, "aliases", required=True),
             weak=_language_map(item.get("weak"), where, "weak", required=False),
             short_forms=_language_map(item.get("short_forms"), where, "short_forms", required=False),
-            roles=tuple(roles), source=source))
+            roles=tuple(roles), source=source,
+            stands_for=stands_for.strip() if isinstance(stands_for, str) else None))
     return entities
 
 
@@ -447,6 +456,18 @@ def check_entities(entities: list[Entity]) -> None:
                     raise ConfigError(f"{entity.source}: entity {entity.name!r}: field 'aliases.{lang}': "
                                       f"strong alias {alias!r} also belongs to {other.name!r} "
                                       f"({other.source}); make one of them weak")
+    by_name = {entity.name: entity for entity in entities}
+    for entity in entities:
+        if entity.stands_for is None:
+            continue
+        target = by_name.get(entity.stands_for)
+        if target is None or target is entity or target.stands_for is not None:
+            raise ConfigError(f"{entity.source}: entity {entity.name!r}: field 'stands_for': "
+                              f"{entity.stands_for!r} is not the canonical name of another entry "
+                              f"(a state, itself standing for nothing)")
+        if target.type != "LOC":
+            raise ConfigError(f"{entity.source}: entity {entity.name!r}: field 'stands_for': "
+                              f"{entity.stands_for!r} is a {target.type}, expected a state (LOC)")
 
 
 _CACHE: dict[tuple[Any, ...], Gazetteer] = {}

@@ -6,8 +6,13 @@ boundaries, see :mod:`newsmon.tagging.gazetteer`). A term ending in ``*`` also m
 that start with it ("sanktion*" matches "Sanktionen" and "Sanktionspaket", "санкци*" the case
 forms of "санкции").
 
-Key phrases are statistical (YAKE): no dictionary, stop words per language where YAKE ships
-them (fr, en, de, es, ru, uk and more), deterministic for a given text.
+Key phrases are statistical (YAKE): stop words per language where YAKE ships them (fr, en, de, es,
+ru, uk, pl and more), deterministic for a given text. YAKE's candidates are then kept only when an
+analyst would read them (:func:`readable`): no token that is a number or a date, no stop word,
+verb or time word (``phrases.edge_words`` of ``config/entity_rules.yml``) at either end, no verb
+inside (the language's verb list there, plus the spaCy model's lexicon where one is installed,
+never downloaded), and no overlapping duplicate: a phrase sharing a word (its first five letters,
+stop words aside) with a better-ranked one is dropped.
 """
 
 from __future__ import annotations
@@ -21,12 +26,15 @@ from typing import Any
 
 import ahocorasick
 
-from newsmon.tagging.entities import sentence_starts
+from newsmon.tagging.entities import lexicon, sentence_starts
 from newsmon.tagging.gazetteer import fold, fold_with_offsets, is_word_char
+from newsmon.tagging.rules import rules_for
 
 KEY_PHRASE_MAX_WORDS = 3
-YAKE_LANGUAGES = ("fr", "en", "de", "es", "ru", "uk")
-"""Languages whose stop words ``key_phrases`` uses; others fall back to YAKE's generic list."""
+CANDIDATES_PER_PHRASE = 4
+"""YAKE is asked for this many candidates per phrase wanted: the filter drops many."""
+STEM_LETTERS = 5
+"""Words agreeing on this many first letters are the same word ("sanction", "sanctions")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,11 +179,65 @@ def term_hits_parts(index: TermIndex, text: str, title: str | None = None,
 # ---------------------------------------------------------------------------- key phrases
 
 @functools.cache
+def _yake_language(language: str) -> str:
+    """``language`` when YAKE ships its stop words, else YAKE's generic list."""
+    import importlib.resources
+
+    try:
+        listed = importlib.resources.files("yake.core").joinpath(f"StopwordsList/stopwords_{language}.txt")
+        return language if language and listed.is_file() else "noLang"
+    except (ModuleNotFoundError, FileNotFoundError):
+        return "noLang"
+
+
+@functools.cache
 def _extractor(language: str, top: int) -> Any:
     import yake
 
-    lan = language if language in YAKE_LANGUAGES else "noLang"
-    return yake.KeywordExtractor(lan=lan, n=KEY_PHRASE_MAX_WORDS, dedup_lim=0.9, top=top)
+    return yake.KeywordExtractor(lan=_yake_language(language), n=KEY_PHRASE_MAX_WORDS, dedup_lim=0.9, top=top)
+
+
+@functools.cache
+def _stopwords(language: str) -> frozenset[str]:
+    return frozenset(fold(w) for w in _extractor(language, 1).stopword_set if w)
+
+
+_NUMBER_RE = re.compile(r"^[\d.,:/\-–]+$")
+_PHRASE_WORD_RE = re.compile(r"\w+(?:['’]\w+)*")
+
+
+def readable(phrase: str, language: str) -> bool:
+    """Would an analyst read ``phrase`` as a key phrase (see the module docstring)?"""
+    words = phrase.split()
+    if not words or any(_NUMBER_RE.match(w) for w in words):
+        return False  # "date 2022-01", "100 000"
+    folded = [fold(w).strip(".,;:!?\"'«»()[]") for w in words]
+    if not all(folded) or not any(c.isalpha() for c in "".join(folded)):
+        return False
+    stop = _stopwords(language)
+    rules = rules_for(language or None) if language else []
+    words_lexicon = lexicon(language, accents=True) if language else None
+    for position, word in enumerate(folded):
+        edge = position in (0, len(folded) - 1)
+        if word in stop:
+            if edge:
+                return False
+            continue  # "discussions à Bruxelles"
+        if edge and any(word in r.edge_words for r in rules):
+            return False  # "mercredi des discussions"
+        lower = words[position].lower().strip(".,;:!?\"'«»()[]")
+        if any(word in r.verbs for r in rules) or (words_lexicon is not None
+                                                    and words_lexicon.is_verb(lower)):
+            return False  # "montré aucun signe", "entamé mercredi"
+    return True
+
+
+def _overlaps(phrase: str, kept: list[str], language: str) -> bool:
+    """Shares a word (up to inflection, stop words aside) with a better-ranked phrase."""
+    stop = _stopwords(language)
+    stems = {w[:STEM_LETTERS] for w in _PHRASE_WORD_RE.findall(fold(phrase)) if w not in stop}
+    return any(stems & {w[:STEM_LETTERS] for w in _PHRASE_WORD_RE.findall(fold(other)) if w not in stop}
+               for other in kept)
 
 
 _SPACE_RE = re.compile(r"\s+")
@@ -192,7 +254,8 @@ def key_phrases(text: str, language: str | None, top: int = 10) -> list[tuple[st
     as (phrase, score) pairs.
 
     Lower YAKE scores are better; ties are broken by phrase so the order is deterministic.
-    Language-aware stop words for fr, en, de, es, ru, uk; other languages use YAKE's generic list.
+    Stop words of the language where YAKE ships them, else YAKE's generic list; only
+    :func:`readable` phrases that overlap no better-ranked one are kept.
     French elided articles are dropped first ("l'espace aérien" -> "espace aérien").
     """
     text = _SPACE_RE.sub(" ", (text or "")[:KEY_PHRASE_CHARS]).strip()
@@ -203,6 +266,25 @@ def key_phrases(text: str, language: str | None, top: int = 10) -> list[tuple[st
         text = _ELISION_RE.sub("", text)
     # one extractor per (language, top); YAKE keeps a similarity cache per extractor, which only
     # memoizes string comparisons, so reuse does not change results
+    phrases = _extractor(language, top * CANDIDATES_PER_PHRASE).extract_keywords(text)
+    ranked = sorted(((phrase, float(score)) for phrase, score in phrases), key=lambda p: (p[1], p[0]))
+    kept: list[tuple[str, float]] = []
+    for phrase, value in ranked:
+        if readable(phrase, language) and not _overlaps(phrase, [p for p, _ in kept], language):
+            kept.append((phrase, value))
+            if len(kept) == top:
+                break
+    return kept
+
+
+def raw_key_phrases(text: str, language: str | None, top: int = 10) -> list[tuple[str, float]]:
+    """YAKE's own top phrases, unfiltered (what :func:`key_phrases` returned before the filter;
+    for ``benchmarks.phrases_before_after``)."""
+    text = _SPACE_RE.sub(" ", (text or "")[:KEY_PHRASE_CHARS]).strip()
+    if not text or top <= 0:
+        return []
+    language = _base_language(language)
+    if language == "fr":
+        text = _ELISION_RE.sub("", text)
     phrases = _extractor(language, top).extract_keywords(text)
     return sorted(((phrase, float(score)) for phrase, score in phrases), key=lambda p: (p[1], p[0]))[:top]
-
