@@ -57,5 +57,5 @@ bench: $(STAMP) ## benchmarks: processing (needs ../shared), dedup at 10k/1M, po
 	$(BIN)/python -m benchmarks.bench_partitioning
 
 clean: ## remove the venv and local state (.local: demo database cluster, Airflow home)
-	-$(BIN)/python -c "from newsmon.operations.localdb import stop_local_cluster; stop_local_cluster()" 2>/dev/null
+	-$(BIN)/python -c "from newsmon.operations.localdb import stop_local_cluster; stop_local_cluster(remove=True)" 2>/dev/null
 	rm -rf $(VENV) .local .pytest_cache .ruff_cache
