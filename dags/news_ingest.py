@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 
 from airflow.sdk import Param, TriggerRule, dag, get_current_context, task
-from newsmon_airflow import articles_asset, dag_defaults, env_int, fetch_pool, settings
+from newsmon_airflow import articles_asset, dag_defaults, env_int, fetch_pool, mapped_results, settings
 
 ARTICLES_ASSET = articles_asset()
 TAG_SHARDS = max(1, env_int("NEWSMON_TAG_SHARDS", 1))
@@ -75,19 +75,24 @@ def news_ingest() -> None:
 
         return tag_stage(settings(), shard=shard)
 
+    # An incomplete run is final (its failed tasks already had their retries): AirflowFailException
+    # ends it `failed` at once instead of retrying with backoff and holding back the next run. A
+    # database error in finish() itself is still retried.
     @task(trigger_rule=TriggerRule.ALL_DONE, outlets=[ARTICLES_ASSET])
     def finish_run(names: list[str], polls: list[dict], planned: list[list[int]],
                    batches: list[dict], tagged: list[dict]) -> dict:
+        from airflow.sdk.exceptions import AirflowFailException
+
         from newsmon.pipeline.tasks import finish_run as finish
 
         ctx = get_current_context()
-        polls, batches, tagged = list(polls or []), list(batches or []), list(tagged or [])
+        polls, batches, tagged = mapped_results(polls), mapped_results(batches), mapped_results(tagged)
         failed = (len(polls) != len(names or []) or len(batches) != len(planned or [])
                   or len(tagged) != TAG_SHARDS)
         counts = finish(settings(), ctx["dag"].dag_id, ctx["run_id"], polls, batches, failed=failed,
                         tagged=tagged)
         if failed:
-            raise RuntimeError(f"run incomplete: {len(polls)}/{len(names or [])} feeds polled, "
+            raise AirflowFailException(f"run incomplete: {len(polls)}/{len(names or [])} feeds polled, "
                                f"{len(batches)}/{len(planned or [])} batches processed, "
                                f"{len(tagged)}/{TAG_SHARDS} tag shards done; see failed tasks")
         return counts
