@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import os
 import secrets
@@ -35,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsmon.core.config import PROJECT_ROOT
-from newsmon.operations.localdb import LOCAL_DIR, create_database, find_server, with_database
+from newsmon.operations.localdb import LOCAL_DIR, create_database, find_server
 
 SERVICE_DIR = LOCAL_DIR / "service"
 METADATA_DB = "newsmon_airflow"
@@ -123,6 +124,8 @@ class Deployment:
     fetch_pool_slots: int = 8
     extra_env: dict[str, str] = field(default_factory=dict)
     server_url: str | None = None
+    news_db: str = NEWS_DB
+    metadata_db: str = METADATA_DB
     celery_broker: str = "redis://127.0.0.1:6379/0"
 
     @classmethod
@@ -175,8 +178,8 @@ class Deployment:
     def databases(self) -> tuple[str, str]:
         """(news database URL, Airflow metadata URL), creating the databases when missing."""
         server = self.server_url or find_server()
-        news = os.environ.get("NEWSMON_DATABASE_URL") or create_database(server, NEWS_DB)
-        meta = create_database(server, METADATA_DB)
+        news = os.environ.get("NEWSMON_DATABASE_URL") or create_database(server, self.news_db)
+        meta = create_database(server, self.metadata_db)
         return news, meta.replace("postgresql://", "postgresql+psycopg2://", 1)
 
     def environment(self, news_url: str, meta_url: str) -> dict[str, str]:
@@ -197,7 +200,8 @@ class Deployment:
             "AIRFLOW__CORE__AUTH_MANAGER":
                 "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:{r}" for u, r in parse_users(self.users)),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:{r}"
+                                                                 for u, r in parse_users(self.users)),
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.passwords_file),
             "AIRFLOW__API__HOST": self.api_host,
             "AIRFLOW__API__PORT": str(self.api_port),
@@ -274,8 +278,9 @@ class Deployment:
         with log.open("ab") as out:
             out.write(f"\n$ airflow {' '.join(args)}\n".encode())
             out.flush()
-            result = subprocess.run([_airflow_bin(), *args], env=dict(env), stdout=out, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, timeout=timeout, cwd=PROJECT_ROOT)
+            result = subprocess.run([_airflow_bin(), *args], env=dict(env), stdout=out,
+                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=timeout,
+                                    cwd=PROJECT_ROOT)
         if result.returncode != 0:
             tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
             raise ServiceError(f"'airflow {' '.join(args)}' failed (exit {result.returncode}); "
@@ -318,9 +323,8 @@ class Deployment:
         if self.fetch_pool:
             self.airflow_cli(["pools", "set", self.fetch_pool, str(self.fetch_pool_slots),
                               "newsmon: concurrent feed polls and page-fetching batches"], env)
-        if not (env.get("NEWSMON_CHANNEL_OPS") or "").strip():
-            say("warning: NEWSMON_CHANNEL_OPS is not set: failures are not sent to ops "
-                "(config/alerts.yml, README 'Run it as a service')")
+        for line in ops_warnings(env):
+            say(line)
         started = {}
         try:
             for name, command in self.commands().items():
@@ -340,7 +344,8 @@ class Deployment:
             self.down()
             raise
         say(f"Airflow is up: {self.api_url}  (API: {self.api_url}/api/v2)")
-        say(f"log in as {', '.join(u for u, _ in parse_users(self.users))}; passwords in {self.passwords_file}")
+        names = ", ".join(u for u, _ in parse_users(self.users))
+        say(f"log in as {names}; passwords in {self.passwords_file}")
         feeds = "the sample site (samples/feeds.yml)" if self.demo else env.get(
             "NEWSMON_FEEDS_FILE", "config/feeds.yml")
         say(f"polling {feeds}; logs in {self.log_dir}; stop with `make down`")
@@ -371,6 +376,21 @@ class Deployment:
                                          headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())["access_token"]
+
+
+def ops_warnings(env: Mapping[str, str]) -> list[str]:
+    """The start-up warning about ops channels whose URL variable is unset (said once, here, rather
+    than as an error on every failure)."""
+    from newsmon.alerts.outbox import unconfigured_ops_channels
+    from newsmon.alerts.rules import load_alert_config
+
+    try:
+        unset = unconfigured_ops_channels(load_alert_config(), env)
+    except Exception as exc:  # a broken alerts file must not stop the services: the DAG reports it
+        return [f"warning: the alert configuration does not load: {exc}"]
+    return [f"warning: ops channel {name!r} is off ({var} is not set): failures and feed-health "
+            f"changes are not sent anywhere; set {var} to an Apprise URL to turn it on"
+            for name, var in unset.items()]
 
 
 def _printer(out: object) -> object:
@@ -436,10 +456,8 @@ def _family(roots: Iterable[int]) -> set[int]:
 
 def _signal(pids: Iterable[int], sig: int) -> None:
     for pid in pids:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, sig)
-        except ProcessLookupError:
-            pass
 
 
 def status(deployment: Deployment) -> int:
