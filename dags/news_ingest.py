@@ -19,12 +19,20 @@ from airflow.sdk import Param, TriggerRule, dag, get_current_context, task
 from newsmon_airflow import articles_asset, dag_defaults, env_int, fetch_pool, mapped_results, settings
 
 ARTICLES_ASSET = articles_asset()
+
+
+def ingest_schedule() -> str | None:
+    """NEWSMON_INGEST_SCHEDULE (a cron or preset; default @hourly); ``none``: triggered runs only."""
+    value = (os.environ.get("NEWSMON_INGEST_SCHEDULE") or "@hourly").strip()
+    return None if value.lower() in ("none", "manual") else value
+
+
 TAG_SHARDS = max(1, env_int("NEWSMON_TAG_SHARDS", 1))
 
 
 @dag(
     dag_id="news_ingest",
-    schedule=os.environ.get("NEWSMON_INGEST_SCHEDULE") or "@hourly",
+    schedule=ingest_schedule(),
     **dag_defaults(),
     tags=["newsmon", "ingest"],
     doc_md=__doc__,

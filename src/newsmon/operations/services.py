@@ -122,16 +122,21 @@ class Deployment:
     users: str = DEFAULT_USERS
     fetch_pool: str | None = FETCH_POOL
     fetch_pool_slots: int = 8
+    create_pool: bool = True
     extra_env: dict[str, str] = field(default_factory=dict)
     server_url: str | None = None
     news_db: str = NEWS_DB
     metadata_db: str = METADATA_DB
     celery_broker: str = "redis://127.0.0.1:6379/0"
+    queue: str | None = None  # Celery: the queue tasks go to and the worker reads (default: Airflow's)
+    news_url: str | None = None
 
     @classmethod
     def from_env(cls, demo: bool = False) -> Deployment:
         env = os.environ
         return cls(demo=demo,
+                   state_dir=Path(env.get("NEWSMON_SERVICE_DIR") or SERVICE_DIR),
+                   metadata_db=env.get("NEWSMON_AIRFLOW_DATABASE") or METADATA_DB,
                    api_host=env.get("NEWSMON_API_HOST") or "127.0.0.1",
                    api_port=int(env.get("NEWSMON_API_PORT") or DEFAULT_API_PORT),
                    samples_port=int(env.get("NEWSMON_SAMPLES_PORT") or DEFAULT_SAMPLES_PORT),
@@ -178,7 +183,8 @@ class Deployment:
     def databases(self) -> tuple[str, str]:
         """(news database URL, Airflow metadata URL), creating the databases when missing."""
         server = self.server_url or find_server()
-        news = os.environ.get("NEWSMON_DATABASE_URL") or create_database(server, self.news_db)
+        news = (self.news_url or os.environ.get("NEWSMON_DATABASE_URL")
+                or create_database(server, self.news_db))
         meta = create_database(server, self.metadata_db)
         return news, meta.replace("postgresql://", "postgresql+psycopg2://", 1)
 
@@ -221,6 +227,8 @@ class Deployment:
             env["NEWSMON_FETCH_POOL_SLOTS"] = str(self.fetch_pool_slots)
         else:
             env.pop("NEWSMON_FETCH_POOL", None)
+        if self.queue:
+            env["AIRFLOW__OPERATORS__DEFAULT_QUEUE"] = self.queue
         if self.demo:
             env.update({"NEWSMON_FEEDS_FILE": str(PROJECT_ROOT / "samples" / "feeds.yml"),
                         "NEWSMON_SAMPLES_URL": f"http://127.0.0.1:{self.samples_port}",
@@ -239,7 +247,7 @@ class Deployment:
             "dag-processor": [airflow, "dag-processor"],
             "triggerer": [airflow, "triggerer", "--skip-serve-logs"],
             "celery-worker": [airflow, "celery", "worker", "--skip-serve-logs", "--concurrency",
-                              str(local_parallelism())],
+                              str(local_parallelism()), *(["--queues", self.queue] if self.queue else [])],
         }
         chosen = {name: commands[name] for name in self.components}
         if self.demo:
@@ -320,7 +328,7 @@ class Deployment:
         env = self.environment(news_url, meta_url)
         say(f"airflow db migrate (log: {self.log_dir / 'setup.log'}) ...")
         self.airflow_cli(["db", "migrate"], env)
-        if self.fetch_pool:
+        if self.fetch_pool and self.create_pool:
             self.airflow_cli(["pools", "set", self.fetch_pool, str(self.fetch_pool_slots),
                               "newsmon: concurrent feed polls and page-fetching batches"], env)
         for line in ops_warnings(env):
@@ -479,7 +487,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("action", choices=("up", "down", "status"))
     parser.add_argument("--demo", action="store_true", help="serve the sample site and poll it")
     args = parser.parse_args(argv)
-    state = SERVICE_DIR / "demo.json"
+    state = Path(os.environ.get("NEWSMON_SERVICE_DIR") or SERVICE_DIR) / "up.json"
     if args.action == "up":
         deployment = Deployment.from_env(demo=args.demo)
         try:
