@@ -254,7 +254,7 @@ def test_make_up_runs_ingest_and_alerts_then_make_down_leaves_nothing(service_en
         api = Api(deployment)
         with pytest.raises(urllib.error.HTTPError) as forged:
             api.call("GET", "dags", token="not-a-token")
-        assert forged.value.code == 401
+        assert forged.value.code in (401, 403), "a forged token must be refused"
         viewer = Api(Deployment(state_dir=service_env.state, api_port=service_env.api_port,
                                 users="bob:viewer"))
         with pytest.raises(urllib.error.HTTPError) as forbidden:

@@ -302,8 +302,8 @@ class Deployment:
         except (OSError, ValueError):
             return {}
 
-    def healthy(self) -> bool:
-        report = self.health()
+    def healthy(self, report: dict | None = None) -> bool:
+        report = self.health() if report is None else report
         if report.get("metadatabase", {}).get("status") != "healthy":
             return False
         return all((report.get(key) or {}).get("status") == "healthy"
@@ -476,10 +476,15 @@ def status(deployment: Deployment) -> int:
         return 3
     for name in sorted(set(expected) | set(running)):
         print(f"  {name:14} {'pid ' + str(running[name]) if name in running else 'NOT RUNNING'}")
-    report = deployment.health()
+    report: dict = {}
+    for _ in range(3):  # a busy API server (2 cores, runs starting) may take a few seconds
+        report = deployment.health(timeout=10)
+        if report:
+            break
+        time.sleep(2)
     print(f"API {deployment.api_url}: " + (", ".join(f"{k} {v.get('status')}" for k, v in report.items()
                                                      if isinstance(v, dict)) or "no answer"))
-    return 0 if deployment.healthy() else 1
+    return 0 if deployment.healthy(report) else 1
 
 
 def main(argv: list[str] | None = None) -> int:
