@@ -401,6 +401,27 @@ def ops_warnings(env: Mapping[str, str]) -> list[str]:
             for name, var in unset.items()]
 
 
+def passwords_from_env(path: Path, env: Mapping[str, str] | None = None) -> list[str]:
+    """Write the simple auth manager's password file (JSON, 0600) from the environment, for compose:
+    every user of AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS needs its password in AIRFLOW_PASSWORDS
+    (``user:password,...``). Returns the users written."""
+    env = os.environ if env is None else env
+    users = [name for name, _ in parse_users(env.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS")
+                                             or DEFAULT_USERS)]
+    items = (env.get("AIRFLOW_PASSWORDS") or "").split(",")
+    given = dict(item.split(":", 1) for item in items if ":" in item)
+    missing = [name for name in users if not given.get(name)]
+    if missing:
+        raise ServiceError(f"AIRFLOW_PASSWORDS has no password for {', '.join(missing)} "
+                           "(user:password,... in .env; one per user of AIRFLOW_USERS)")
+    weak = [name for name in users if len(given[name]) < 12]
+    if weak:
+        raise ServiceError(f"AIRFLOW_PASSWORDS: the password of {', '.join(weak)} is shorter than "
+                           "12 characters")
+    _write_private(path, json.dumps({name: given[name] for name in users}) + "\n")
+    return users
+
+
 def _printer(out: object) -> object:
     def say(text: str) -> None:
         print(text, file=out or sys.stdout, flush=True)
@@ -489,9 +510,18 @@ def status(deployment: Deployment) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="newsmon-services", description=__doc__.split("\n\n")[0])
-    parser.add_argument("action", choices=("up", "down", "status"))
+    parser.add_argument("action", choices=("up", "down", "status", "passwords-from-env"))
     parser.add_argument("--demo", action="store_true", help="serve the sample site and poll it")
+    parser.add_argument("--file", type=Path, help="passwords-from-env: the file to write")
     args = parser.parse_args(argv)
+    if args.action == "passwords-from-env":
+        target = args.file or Path(os.environ["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"])
+        try:
+            print(f"passwords of {', '.join(passwords_from_env(target))} written to {target}")
+        except ServiceError as exc:
+            print(f"passwords-from-env: {exc}", file=sys.stderr)
+            return 2
+        return 0
     state = Path(os.environ.get("NEWSMON_SERVICE_DIR") or SERVICE_DIR) / "up.json"
     if args.action == "up":
         deployment = Deployment.from_env(demo=args.demo)
