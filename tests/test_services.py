@@ -324,3 +324,151 @@ def test_celery_worker_runs_news_ingest_and_a_missing_pool_does_not_hang(
     finally:
         deployment.down()
     assert deployment.recorded() == {}
+
+
+def _task_process(ti_id: str, timeout: float = 60) -> int:
+    """The PID of the process running task instance ``ti_id`` (its title is "airflow worker -- <id>")."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    title = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+                except OSError:
+                    continue
+                if f"airflow worker -- {ti_id}".encode() in title:
+                    return int(entry.name)
+        time.sleep(0.5)
+    raise AssertionError(f"no process runs task instance {ti_id}")
+
+
+def _task(api: Api, dag_id: str, run_id: str, task_id: str) -> list[dict]:
+    found = api.call("GET", f"dags/{dag_id}/dagRuns/{urllib.request.quote(run_id)}/taskInstances"
+                            f"?task_id_pattern={task_id}&limit=100")["task_instances"]
+    return [t for t in found if t["task_id"] == task_id]
+
+
+def _wait_task(api: Api, run_id: str, task_id: str, states: set[str], timeout: float = 180,
+               where: Any = None) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for ti in _task(api, "news_ingest", run_id, task_id):
+            if ti["state"] in states and (where is None or where(ti)):
+                return ti
+        time.sleep(0.3)
+    last = _task(api, "news_ingest", run_id, task_id)
+    raise AssertionError(f"{task_id} of {run_id} never reached {states}: {last}")
+
+
+def _held_poll(api: Api, run_id: str, timeout: float = 120) -> dict:
+    """The poll_feed task instance still running once every other poll is done: the one whose
+    feed request the gate holds."""
+    deadline = time.monotonic() + timeout
+    polls: list[dict] = []
+    while time.monotonic() < deadline:
+        polls = _task(api, "news_ingest", run_id, "poll_feed")
+        running = [ti for ti in polls if ti["state"] == "running"]
+        if len(polls) == 2 and len(running) == 1 and all(
+                ti["state"] == "success" for ti in polls if ti is not running[0]):
+            return running[0]
+        time.sleep(0.3)
+    raise AssertionError(f"no single held poll: {polls}")
+
+
+def _set_connections(server: str, database: str, allowed: bool) -> None:
+    """A database outage (or its end): refuse new connections to ``database`` and cut the open ones."""
+    conn = psycopg2.connect(server)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS {"true" if allowed else "false"}')
+            if not allowed:
+                cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                            (database,))
+    finally:
+        conn.close()
+
+
+@pytest.mark.slow
+def test_killed_task_is_retried_and_a_database_outage_fails_the_run_promptly(
+        service_env: SimpleNamespace, sample_site: Any) -> None:
+    """Real scheduler (LocalExecutor). Run 1: `kill -9` of the poll_feed task while its feed request
+    is held → the task is retried and the run succeeds. Run 2: the news database refuses connections
+    while a poll is in flight → the poll fails after its retry, finish_run records the run and ends
+    it `failed` on its first try (no retry backoff). Run 3 completes; across the three runs every
+    item is loaded exactly once."""
+    from tests.gateserver import ARTICLES, GateServer
+
+    database = service_env.news_url.rsplit("/", 1)[1]
+    with GateServer() as gate:
+        feeds = service_env.state / "feeds.yml"
+        feeds.write_text(f"""feeds:
+  - name: gate
+    url: "{gate.base_url}/feed.xml"
+    allow_private: true
+    language: en
+    tags: [test]
+  - name: demo-afp-en
+    url: "{sample_site.base_url}/feeds/afp-en.atom"
+    allow_private: true
+    language: en
+    tags: [test]
+""")
+        deployment = Deployment(
+            state_dir=service_env.state, components=("api-server", "scheduler", "dag-processor"),
+            api_port=service_env.api_port, server_url=service_env.pg_server, metadata_db=service_env.meta_db,
+            news_url=service_env.news_url, fetch_pool=None,
+            extra_env={"NEWSMON_INGEST_SCHEDULE": "none", "NEWSMON_FEEDS_FILE": str(feeds),
+                       "NEWSMON_TASK_RETRIES": "1", "NEWSMON_RETRY_DELAY_SECONDS": "2",
+                       "NEWSMON_HOST_MIN_INTERVAL": "0",
+                       "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True"})
+        try:
+            deployment.up(timeout=300)
+            api = Api(deployment)
+            api.wait_for_dag("news_ingest")
+
+            # run 1: kill -9 the task process while it waits for the feed
+            gate.close()
+            run1 = api.trigger("news_ingest", {"force_poll": True})
+            assert gate.wait_for_feed_request(1, 180), "the gate feed was never polled"
+            polling = _held_poll(api, run1)
+            os.kill(_task_process(polling["id"]), 9)
+            gate.open()
+            assert api.wait_run("news_ingest", run1) == "success"
+            tries = {ti["map_index"]: ti["try_number"] for ti in _task(api, "news_ingest", run1, "poll_feed")}
+            assert tries[polling["map_index"]] == 2, tries
+
+            # run 2: database outage while the poll is in flight
+            gate.close()
+            run2 = api.trigger("news_ingest", {"force_poll": True})
+            assert gate.wait_for_feed_request(3, 180)
+            _set_connections(service_env.pg_server, database, allowed=False)
+            try:
+                gate.open()
+                _wait_task(api, run2, "poll_feed", {"failed"})
+            finally:
+                _set_connections(service_env.pg_server, database, allowed=True)
+            started = time.monotonic()
+            assert api.wait_run("news_ingest", run2, timeout=120) == "failed"
+            assert time.monotonic() - started < 60, "the failed run lingered"
+            finish = _task(api, "news_ingest", run2, "finish_run")[0]
+            assert (finish["state"], finish["try_number"]) == ("failed", 1), finish
+            with psycopg2.connect(service_env.news_url) as conn, conn.cursor() as cur:
+                cur.execute("SELECT status FROM pipeline_runs WHERE run_id = %s", (run2,))
+                assert cur.fetchone() == ("failed",)
+
+            # run 3: completes; nothing lost, nothing doubled
+            run3 = api.trigger("news_ingest", {"force_poll": True})
+            assert api.wait_run("news_ingest", run3) == "success"
+        finally:
+            gate.open()
+            _set_connections(service_env.pg_server, database, allowed=True)
+            deployment.down()
+    with psycopg2.connect(service_env.news_url) as conn, conn.cursor() as cur:
+        cur.execute("""SELECT count(*), count(DISTINCT e.link) FROM feed_entries e
+                       JOIN sources s ON s.id = e.source_id WHERE s.name = 'gate'""")
+        assert cur.fetchone() == (len(ARTICLES), len(ARTICLES))
+        cur.execute("SELECT count(*) FROM feed_entries WHERE status IN ('pending', 'retry')")
+        assert cur.fetchone() == (0,)
+    articles, distinct, runs = _news_counts(service_env.news_url)
+    assert articles == distinct and articles > len(ARTICLES) and runs == 2
