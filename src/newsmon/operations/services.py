@@ -316,8 +316,7 @@ class Deployment:
         if running:
             raise ServiceError(f"already running ({', '.join(sorted(running))}): `make status`, or "
                                "`make down` first")
-        if self.executor == "LocalExecutor" and self.api_host == "127.0.0.1":
-            _check_port_free(self.api_port, "NEWSMON_API_PORT")
+        _check_port_free(self.api_port, "NEWSMON_API_PORT")
         if self.demo:
             _check_port_free(self.samples_port, "NEWSMON_SAMPLES_PORT")
         say("preparing the databases (news: newsmon, Airflow metadata: newsmon_airflow) ...")
