@@ -294,6 +294,19 @@ def test_make_up_runs_ingest_and_alerts_then_make_down_leaves_nothing(service_en
     assert left == [], f"processes left after make down: {left}"
 
 
+def _forget_queue(broker: str, queue: str) -> None:
+    """Remove what Celery left in the shared Redis for our queue (bindings, an empty queue)."""
+    import redis
+
+    client = redis.Redis.from_url(broker)
+    try:
+        keys = [key for key in client.scan_iter(match=f"*{queue}*")]
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
 def _task_process(ti_id: str, timeout: float = 60) -> int:
     """The PID of the process running task instance ``ti_id`` (its title is "airflow worker -- <id>")."""
     deadline = time.monotonic() + timeout
@@ -446,6 +459,7 @@ def test_celery_worker_runs_ingest_survives_kill_and_outage_without_a_pool(
             gate.open()
             _set_connections(service_env.pg_server, database, allowed=True)
             deployment.down()
+            _forget_queue(deployment.celery_broker, queue)
     with psycopg2.connect(service_env.news_url) as conn, conn.cursor() as cur:
         cur.execute("""SELECT count(*), count(DISTINCT e.link) FROM feed_entries e
                        JOIN sources s ON s.id = e.source_id WHERE s.name = 'gate'""")
