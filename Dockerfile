@@ -43,7 +43,7 @@ ENV AIRFLOW_HOME=/opt/airflow \
 # Non-root, uid 50000 in group 0 like the official Airflow image (so running with another uid in
 # group 0 still works); only AIRFLOW_HOME (airflow.cfg, logs) is writable, the code is not.
 RUN useradd --uid 50000 --gid 0 --home-dir /opt/airflow --create-home --shell /bin/bash airflow \
-    && mkdir -p /opt/airflow/logs \
+    && mkdir -p /opt/airflow/logs /opt/airflow/auth \
     && chown -R airflow:0 /opt/airflow \
     && chmod -R g+rwX /opt/airflow
 

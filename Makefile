@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha1s
 export UV_COMPILE_BYTECODE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint eval eval-dedup bench clean
+.PHONY: help install demo up down status test lint eval eval-dedup bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,6 +31,15 @@ install: $(STAMP) ## create .venv from the lock file
 
 demo: $(STAMP) ## run news_ingest once, through Airflow, on the bundled sample site
 	$(BIN)/python -m newsmon.operations.demo
+
+up: $(STAMP) ## start Airflow natively (api-server, scheduler, dag-processor, triggerer); DEMO=1 polls the sample site
+	$(BIN)/python -m newsmon.operations.services up $(if $(filter-out 0,$(DEMO)),--demo)
+
+down: ## stop exactly the processes `make up` started
+	@[ -x $(BIN)/python ] && $(BIN)/python -m newsmon.operations.services down || echo "nothing to stop (no .venv)"
+
+status: ## the processes `make up` started and the API's health report
+	@$(BIN)/python -m newsmon.operations.services status
 
 test: $(STAMP) ## run the whole test suite (PostgreSQL: local server, else a throwaway cluster)
 	$(BIN)/python -m pytest -q
@@ -61,5 +70,5 @@ bench: $(STAMP) ## benchmarks: processing (needs ../shared), dedup at 10k/1M, po
 	$(BIN)/python -m benchmarks.bench_events
 
 clean: ## remove the venv and local state (.local: demo database cluster, Airflow home)
-	-$(BIN)/python -c "from newsmon.operations.localdb import stop_local_cluster; stop_local_cluster()" 2>/dev/null
+	-$(BIN)/python -c "from newsmon.operations.localdb import stop_local_cluster; stop_local_cluster(remove=True)" 2>/dev/null
 	rm -rf $(VENV) .local .pytest_cache .ruff_cache

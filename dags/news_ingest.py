@@ -17,15 +17,23 @@ from __future__ import annotations
 import os
 
 from airflow.sdk import Param, TriggerRule, dag, get_current_context, task
-from newsmon_airflow import articles_asset, dag_defaults, env_int, fetch_pool, settings
+from newsmon_airflow import articles_asset, dag_defaults, env_int, fetch_pool, mapped_results, settings
 
 ARTICLES_ASSET = articles_asset()
+
+
+def ingest_schedule() -> str | None:
+    """NEWSMON_INGEST_SCHEDULE (a cron or preset; default @hourly); ``none``: triggered runs only."""
+    value = (os.environ.get("NEWSMON_INGEST_SCHEDULE") or "@hourly").strip()
+    return None if value.lower() in ("none", "manual") else value
+
+
 TAG_SHARDS = max(1, env_int("NEWSMON_TAG_SHARDS", 1))
 
 
 @dag(
     dag_id="news_ingest",
-    schedule=os.environ.get("NEWSMON_INGEST_SCHEDULE") or "@hourly",
+    schedule=ingest_schedule(),
     **dag_defaults(),
     tags=["newsmon", "ingest"],
     doc_md=__doc__,
@@ -82,23 +90,28 @@ def news_ingest() -> None:
 
         return event_stage(settings())
 
+    # An incomplete run is final (its failed tasks already had their retries): AirflowFailException
+    # ends it `failed` at once instead of retrying with backoff and holding back the next run. A
+    # database error in finish() itself is still retried.
     @task(trigger_rule=TriggerRule.ALL_DONE, outlets=[ARTICLES_ASSET])
     def finish_run(names: list[str], polls: list[dict], planned: list[list[int]],
                    batches: list[dict], tagged: list[dict], events: dict | None) -> dict:
+        from airflow.sdk.exceptions import AirflowFailException
+
         from newsmon.pipeline.tasks import finish_run as finish
 
         ctx = get_current_context()
-        polls, batches, tagged = list(polls or []), list(batches or []), list(tagged or [])
+        polls, batches, tagged = mapped_results(polls), mapped_results(batches), mapped_results(tagged)
         failed = (len(polls) != len(names or []) or len(batches) != len(planned or [])
                   or len(tagged) != TAG_SHARDS)
         failed = failed or events is None
         counts = finish(settings(), ctx["dag"].dag_id, ctx["run_id"], polls, batches, failed=failed,
                         tagged=tagged, events=events)
         if failed:
-            raise RuntimeError(f"run incomplete: {len(polls)}/{len(names or [])} feeds polled, "
-                               f"{len(batches)}/{len(planned or [])} batches processed, "
-                               f"{len(tagged)}/{TAG_SHARDS} tag shards done, events "
-                               f"{'done' if events is not None else 'not done'}; see failed tasks")
+            raise AirflowFailException(f"run incomplete: {len(polls)}/{len(names or [])} feeds polled, "
+                                       f"{len(batches)}/{len(planned or [])} batches processed, "
+                                       f"{len(tagged)}/{TAG_SHARDS} tag shards done, events "
+                                       f"{'done' if events is not None else 'not done'}; see failed tasks")
         return counts
 
     names = sync_sources()

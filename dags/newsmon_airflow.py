@@ -42,6 +42,15 @@ def fetch_pool() -> str:
     return os.environ.get("NEWSMON_FETCH_POOL") or "default_pool"
 
 
+def mapped_results(results: Any) -> list[Any]:
+    """The results of a mapped task, read in one request (a slice). Iterating Airflow's lazy
+    sequence instead reads item by item until one is missing, and that last miss is logged as an
+    error (``XCom not found``) in every successful run."""
+    if results is None:
+        return []
+    return list(results[:])
+
+
 def news_database_url() -> str:
     """The news database URL, resolved at task run time (never at import time)."""
     from airflow.sdk import Connection

@@ -138,6 +138,8 @@ class FaultServer:
         self.hits[key] = self.hits.get(key, 0) + 1
         if path == "/ok.xml":
             self._send(h, 200, GOOD_RSS)
+        elif path == "/echo-host":  # the Host header the client sent
+            self._send(h, 200, (h.headers.get("Host") or "").encode(), ctype="text/plain")
         elif path == "/html.xml":
             self._send(h, 200, b"<!DOCTYPE html><html><body><h1>Maintenance</h1></body></html>", "text/html")
         elif path == "/malformed.xml":

@@ -631,9 +631,78 @@ def test_celery_broker_is_redis_and_results_go_to_the_metadata_db(
     backend = urlsplit(env["AIRFLOW__CELERY__RESULT_BACKEND"])
     metadata = urlsplit(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
     assert backend.scheme.startswith("db+postgresql"), backend.scheme
+    for where, url in (("AIRFLOW__CELERY__RESULT_BACKEND", env["AIRFLOW__CELERY__RESULT_BACKEND"][3:]),
+                       ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])):
+        _assert_driver_importable(where, url)
     assert backend.hostname == metadata.hostname == "postgres"
     assert (backend.path, backend.username, backend.password) == (
         metadata.path, metadata.username, metadata.password), "the result backend is not the metadata DB"
+
+
+def _assert_driver_importable(where: str, url: str) -> None:
+    """The DBAPI driver SQLAlchemy picks for ``url`` is installed (a bare ``postgresql://`` means
+    psycopg 3 under SQLAlchemy 2.1, which the lock does not install: the worker died at start)."""
+    from sqlalchemy.engine import make_url
+
+    dialect = make_url(url).get_dialect()
+    try:
+        dialect.import_dbapi()
+    except ImportError as exc:
+        raise AssertionError(f"{where}: {make_url(url).drivername} needs a driver that is not "
+                             f"installed ({exc}); write postgresql+psycopg2://") from None
+
+
+def test_driver_check_catches_a_bare_postgresql_url() -> None:
+    """The check above fails on the URL that broke the Celery profile (unless psycopg 3 is installed)."""
+    import importlib.util
+
+    if importlib.util.find_spec("psycopg") is not None:
+        pytest.skip("psycopg 3 is installed here: a bare postgresql:// would work")
+    with pytest.raises(AssertionError, match="psycopg2"):
+        _assert_driver_importable("x", "postgresql://airflow:airflow@postgres:5432/airflow")
+
+
+def test_login_is_always_on(services: dict[str, dict[str, Any]]) -> None:
+    """No all-admins mode: named users (AIRFLOW_USERS), passwords from AIRFLOW_PASSWORDS (required:
+    compose refuses to start without it) written by airflow-init to a volume the API server reads;
+    the API is published on 127.0.0.1 only."""
+    init_env = _env(services["airflow-init"], {"AIRFLOW_PASSWORDS": "admin:0123456789abcdef"})
+    assert init_env["AIRFLOW_PASSWORDS"] == "admin:0123456789abcdef"
+    raw_init = str((services["airflow-init"].get("environment") or {}).get("AIRFLOW_PASSWORDS"))
+    assert ":?" in raw_init, "AIRFLOW_PASSWORDS must be required (${AIRFLOW_PASSWORDS:?...})"
+    for name in AIRFLOW_SERVICES:
+        env = _env(services[name])
+        assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"].lower() == "false", name
+        assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] == "admin:admin", name
+        if name != "airflow-init":
+            assert "AIRFLOW_PASSWORDS" not in env, f"{name} should not see the passwords"
+    password_file = _env(services["airflow-apiserver"])["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"]
+    folder = posixpath.dirname(password_file)
+    for name in ("airflow-init", "airflow-apiserver"):
+        assert any(target == folder and not source.startswith((".", "/"))
+                   for source, target in _volume_mounts(services[name])), f"{name} lacks the auth volume"
+    commands = _shell_commands(services["airflow-init"])
+    assert ["python", "-m", "newsmon.operations.services", "passwords-from-env"] in commands, commands
+    for published in services["airflow-apiserver"].get("ports", []):
+        assert str(published).startswith("127.0.0.1:"), published
+
+
+def test_passwords_from_env_writes_what_the_auth_manager_reads(tmp_path: Path) -> None:
+    """airflow-init's step: one password per configured user, each at least 12 characters, 0600."""
+    import json
+
+    from newsmon.operations.services import ServiceError, passwords_from_env
+
+    target = tmp_path / "auth" / "passwords.json"
+    env = {"AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "alice:admin,bob:viewer",
+           "AIRFLOW_PASSWORDS": "alice:correct-horse-battery,bob:staple:with:colons"}
+    assert passwords_from_env(target, env) == ["alice", "bob"]
+    assert json.loads(target.read_text()) == {"alice": "correct-horse-battery", "bob": "staple:with:colons"}
+    assert target.stat().st_mode & 0o777 == 0o600
+    with pytest.raises(ServiceError, match="bob"):
+        passwords_from_env(target, {**env, "AIRFLOW_PASSWORDS": "alice:correct-horse-battery"})
+    with pytest.raises(ServiceError, match="shorter"):
+        passwords_from_env(target, {**env, "AIRFLOW_PASSWORDS": "alice:short,bob:staple:with:colons"})
 
 
 def _newsmon_airflow_module(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> Any:

@@ -207,3 +207,17 @@ def test_settings_accept_a_finite_large_timeout() -> None:
     """A large but finite timeout is accepted (only nan/inf/non-positive are refused)."""
     assert Settings.from_env({"NEWSMON_READ_TIMEOUT": "3600"}).read_timeout == 3600.0
     assert not math.isinf(Settings().read_timeout)
+
+
+def test_shipped_feeds_are_a_real_starter_set() -> None:
+    """config/feeds.yml polls real public feeds out of the box: enabled, in French, English, Polish
+    and German, each with its language, tags and a comment saying where the URL comes from."""
+    feeds = load_feeds(DEFAULT_FEEDS_FILE, env={})
+    assert all(f.enabled for f in feeds)
+    assert {"fr", "en", "pl", "de"} <= {f.language for f in feeds}
+    assert all(f.tags and f.language and f.url.startswith("https://") for f in feeds)
+    assert not any("example." in f.url for f in feeds)
+    lines = DEFAULT_FEEDS_FILE.read_text(encoding="utf-8").splitlines()
+    for feed in feeds:
+        at = next(i for i, line in enumerate(lines) if line.strip() == f"- name: {feed.name}")
+        assert lines[at - 1].strip().startswith("#"), f"{feed.name}: no comment saying where it comes from"

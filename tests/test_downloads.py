@@ -173,3 +173,49 @@ def test_fetcher_still_works_after_failures(fetcher: Fetcher, fault_server: Faul
         with pytest.raises(FetchError):
             fetcher.fetch(fault_server.url(path), allow_private=True)
     assert fetcher.fetch(fault_server.url("/ok.xml"), allow_private=True).body == GOOD_RSS
+
+
+def _rebinding_getaddrinfo(first: str, then: str) -> tuple[object, list[str]]:
+    """A getaddrinfo for ``rebind.test`` answering ``first`` on the first lookup and ``then`` on
+    every later one (DNS rebinding); other names resolve as usual. Returns it and its answers."""
+    real = socket.getaddrinfo
+    answers: list[str] = []
+
+    def fake(host: str, port: object, *args: object, **kwargs: object) -> list:
+        if host != "rebind.test":
+            return real(host, port, *args, **kwargs)
+        address = first if not answers else then
+        answers.append(address)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, int(port)))]
+
+    return fake, answers
+
+
+def test_ssrf_guard_connects_to_the_address_it_checked(fault_server: FaultServer,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """DNS rebinding: the name resolves to an allowed address when checked and to a forbidden one
+    (the loopback server) afterwards. The connection goes to the checked address (nothing listens
+    on 127.0.0.2 at the server's port: refused), so the loopback server is never reached; the
+    name is looked up once."""
+    fake, answers = _rebinding_getaddrinfo("127.0.0.2", "127.0.0.1")
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    port = fault_server.url("").rsplit(":", 1)[1].rstrip("/")
+    before = dict(fault_server.hits)
+    with Fetcher(SETTINGS) as fetcher, pytest.raises(FetchError) as caught:
+        fetcher.fetch(f"http://rebind.test:{port}/ok.xml", allow_private=["127.0.0.2"])
+    assert fault_server.hits == before, "the rebound (forbidden) address was contacted"
+    assert answers == ["127.0.0.2"], answers
+    assert "refused" in str(caught.value) or "connection" in str(caught.value)
+
+
+def test_pinned_connection_keeps_the_host_name(fault_server: FaultServer,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Connecting to the checked address still sends the URL's host name (Host header; SNI for
+    HTTPS comes from the same origin), and a permitted address is fetched normally."""
+    fake, answers = _rebinding_getaddrinfo("127.0.0.1", "203.0.113.9")
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    port = fault_server.url("").rsplit(":", 1)[1].rstrip("/")
+    with Fetcher(SETTINGS) as fetcher:
+        result = fetcher.fetch(f"http://rebind.test:{port}/echo-host", allow_private=["127.0.0.1"])
+    assert result.status == 200 and result.body == f"rebind.test:{port}".encode()
+    assert answers == ["127.0.0.1"]

@@ -225,3 +225,32 @@ rules:
     assert len(alerts) == expected
     assert "success" in str(dag.test().state).lower()
     assert len([line for line in _lines(tmp_path) if line["payload"].get("kind") == "alert"]) == expected
+
+
+def test_unset_ops_channel_is_silent_and_told_later(fresh_outbox: str, tmp_path: Path,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    """An ops channel whose URL variable is unset is skipped without an error (``make up`` warns
+    once at start-up); the feed-health change is not recorded meanwhile, so it is told once the
+    variable is set."""
+    import logging
+
+    from newsmon.alerts.outbox import send_ops, unconfigured_ops_channels
+    from newsmon.operations.services import ops_warnings
+
+    settings = Settings(database_url=fresh_outbox)
+    config, _ = alert_config(tmp_path, IMMEDIATE)
+    unset = {"NEWSMON_OPS_CHANNELS": "hook"}
+    assert unconfigured_ops_channels(config, unset) == {"hook": "NEWSMON_TEST_HOOK"}
+    with psycopg2.connect(fresh_outbox) as conn, conn.cursor() as cur:
+        cur.execute("UPDATE sources SET health = 'failing' WHERE name = 'demo-afp-en'")
+    with caplog.at_level(logging.INFO):
+        assert send_ops(config, "t", "b", {}, unset) == []
+        assert notify_ops_changes(settings, config, unset) == []
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    with WebhookReceiver() as hook:
+        env = {**unset, "NEWSMON_TEST_HOOK": hook.apprise_url("/ops")}
+        assert unconfigured_ops_channels(config, env) == {}
+        assert notify_ops_changes(settings, config, env) == ["newsmon: feed demo-afp-en is failing"]
+    warnings = ops_warnings({"NEWSMON_OPS_CHANNELS": "ops"})  # the repository's config/alerts.yml
+    assert len(warnings) == 1 and "NEWSMON_CHANNEL_OPS" in warnings[0], warnings
+    assert ops_warnings({"NEWSMON_CHANNEL_OPS": "json://127.0.0.1:9/x"}) == []

@@ -329,11 +329,33 @@ def ops_channel_names(config: AlertConfig, env: Mapping[str, str] | None = None)
     return names
 
 
+def unconfigured_ops_channels(config: AlertConfig, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Ops channels that cannot send because their variable is unset: {channel: variable}. An unset
+    ops channel is a deployment choice, reported once at start-up (``make up``), not on every failure."""
+    import os
+
+    from newsmon.alerts.rules import default_channel_env
+
+    env = os.environ if env is None else env
+    missing = {}
+    for name in ops_channel_names(config, env):
+        channel = config.channels[name]
+        var = channel.env or default_channel_env(channel.name)
+        if channel.kind == "apprise" and not (env.get(var) or "").strip():
+            missing[name] = var
+    return missing
+
+
 def send_ops(config: AlertConfig, title: str, body: str, payload: dict[str, Any],
              env: Mapping[str, str] | None = None) -> list[str]:
-    """Send an ops message to every ops channel; returns the errors (empty when all went)."""
+    """Send an ops message to every configured ops channel (those whose URL variable is unset are
+    skipped: see unconfigured_ops_channels); returns the errors (empty when all went)."""
     errors = []
+    unset = unconfigured_ops_channels(config, env)
     for name in ops_channel_names(config, env):
+        if name in unset:
+            log.debug("ops channel %s skipped: %s is not set", name, unset[name])
+            continue
         try:
             message = Message(title=title, body=body, payload=payload)
             send(resolve_channel(config.channels[name], env), message)
@@ -345,7 +367,11 @@ def send_ops(config: AlertConfig, title: str, body: str, payload: dict[str, Any]
 def notify_ops_changes(settings: Settings, config: AlertConfig, env: Mapping[str, str] | None = None,
                        dag_id: str = "news_ingest") -> list[str]:
     """Tell ops, once per change of state, about feeds turning failing or silent (and recovering)
-    and about an ingest run that loaded nothing while feeds are active. Returns what was sent."""
+    and about an ingest run that loaded nothing while feeds are active. Returns what was sent.
+    With no ops channel configured nothing is recorded, so the changes are told once one is."""
+    names = ops_channel_names(config, env)
+    if not names or set(names) <= set(unconfigured_ops_channels(config, env)):
+        return []
     with transaction(settings.database_url) as conn, conn.cursor() as cur:
         cur.execute("SELECT key, state FROM ops_notifications")
         known = dict(cur.fetchall())

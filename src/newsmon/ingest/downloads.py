@@ -8,9 +8,13 @@ transient (retry later) or permanent (record and move on).
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
+from typing import Any
+from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from newsmon.core.config import Settings
@@ -20,8 +24,8 @@ from newsmon.ingest.netpolicy import (
     HostBusy,
     HostScheduler,
     Resolver,
+    checked_addresses,
     host_key,
-    refusal_reason,
     retry_after_seconds,
     system_resolver,
 )
@@ -53,6 +57,39 @@ class FetchResult:
         return self.headers.get("last-modified")
 
 
+class PinnedBackend(httpcore.SyncBackend):
+    """Connects to the addresses the SSRF guard approved for the request this thread is making,
+    never resolving the host name again (the TLS handshake and the Host header still use the
+    name from the URL: httpcore passes it as the SNI/verification name). Hosts the guard did not
+    resolve (``allow_private: true``, or a name that does not resolve) connect as usual."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def pin(self, url: str, addresses: list[str] | None) -> None:
+        """The addresses approved for ``url``'s host, for the next connection this thread opens."""
+        host = (urlsplit(url).hostname or "").rstrip(".").lower()
+        self._local.pins = {host: addresses}
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        pins = getattr(self._local, "pins", {})
+        key = host.rstrip(".").lower().strip("[]")
+        if key not in pins:
+            raise httpcore.ConnectError(f"{host}: connection not checked by the SSRF guard")
+        addresses = pins[key]
+        if addresses is None:
+            return super().connect_tcp(host, port, timeout, local_address, socket_options)
+        error: Exception = httpcore.ConnectError(f"{host}: no address to connect to")
+        for address in addresses:
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                error = exc
+        raise error
+
+
 class Fetcher:
     """A reusable, thread-safe HTTP client configured from :class:`Settings`, polite per host
     (see :class:`~newsmon.ingest.netpolicy.HostScheduler`) and guarded against SSRF."""
@@ -63,7 +100,18 @@ class Fetcher:
         self.scheduler = scheduler or HostScheduler(settings.host_concurrency, settings.host_min_interval,
                                                     max_wait=settings.max_retry_after)
         self._resolver = resolver
+        limits = httpx.Limits(max_connections=max(4, settings.fetch_concurrency * 2))
+        transport = httpx.HTTPTransport(limits=limits, trust_env=False)
+        self._backend = PinnedBackend()
+        transport._pool = httpcore.ConnectionPool(  # httpx's own pool, with our network backend
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=self._backend,
+        )
         self._client = httpx.Client(
+            transport=transport,
             follow_redirects=False,
             timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
@@ -96,7 +144,11 @@ class Fetcher:
             if not current.lower().startswith(("http://", "https://")):
                 raise FetchError(f"refused URL scheme (only http and https): {current[:200]}",
                                  transient=False, kind="policy")
-            reason = refusal_reason(current, allow_private=allow_private, resolver=self._resolver)
+            try:
+                reason, addresses = checked_addresses(current, allow_private=allow_private,
+                                                      resolver=self._resolver)
+            except ValueError as exc:  # an allow_private entry that is not an address/network
+                raise FetchError(f"allow_private: {exc}", transient=False, kind="policy") from None
             if reason:
                 hop = f" (redirect target of {url})" if current != url else ""
                 raise FetchError(reason + hop, transient=False, kind="policy")
@@ -104,6 +156,7 @@ class Fetcher:
                 raise FetchError(f"redirect loop: {' -> '.join([*seen, current])[:500]}",
                                  transient=False)
             seen.append(current)
+            self._backend.pin(current, addresses)
             result = self._polite_get(current, headers)
             if isinstance(result, FetchResult):
                 return result

@@ -41,25 +41,35 @@ def refusal_reason(url: str, *, allow_private: AllowPrivate = False,
     addresses, and well-known metadata host names. A name that does not resolve is not refused
     here: the fetch then fails with a DNS error, recorded as such.
     """
+    return checked_addresses(url, allow_private=allow_private, resolver=resolver)[0]
+
+
+def checked_addresses(url: str, *, allow_private: AllowPrivate = False,
+                      resolver: Resolver = system_resolver) -> tuple[str | None, list[str] | None]:
+    """(refusal reason or None, the addresses the check approved). The HTTP client connects to
+    those very addresses (``downloads``), never resolving the name again: a DNS answer that
+    changes between the check and the connection (rebinding) cannot reach a private address.
+    Addresses are None when nothing was resolved: ``allow_private: true`` (anything goes), or a
+    name that does not resolve (the connection then fails with a DNS error)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        return f"refused URL scheme {parts.scheme!r} (only http and https)"
+        return f"refused URL scheme {parts.scheme!r} (only http and https)", None
     host = (parts.hostname or "").rstrip(".").lower()
     if not host:
-        return "URL has no host"
+        return "URL has no host", None
     if allow_private is True:
-        return None
+        return None, None
     allowed = [ipaddress.ip_network(n, strict=False) for n in allow_private or ()]
     if host in METADATA_HOSTS or host.endswith(".internal"):
-        return f"refused host {host!r}: cloud metadata / internal name"
+        return f"refused host {host!r}: cloud metadata / internal name", None
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        return f"invalid port in {url[:200]!r}"
+        return f"invalid port in {url[:200]!r}", None
     try:
-        addresses = [host] if _is_ip(host) else resolver(host, port)
+        addresses = [host.strip("[]")] if _is_ip(host) else resolver(host, port)
     except OSError:
-        return None
+        return None, None
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
         if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
@@ -69,8 +79,8 @@ def refusal_reason(url: str, *, allow_private: AllowPrivate = False,
         if (ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_multicast or ip.is_reserved
                 or ip.is_unspecified or (isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT)):
             return (f"refused: {host} resolves to {ip}, a private/loopback/link-local address "
-                    "(list it in the source's allow_private to permit it)")
-    return None
+                    "(list it in the source's allow_private to permit it)"), None
+    return None, list(addresses)
 
 
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")

@@ -1,17 +1,23 @@
 """Find or start a PostgreSQL server for the demo and the tests.
 
 Order: an explicit URL; else the server on 127.0.0.1:5432 if one answers; else a throwaway
-cluster under ``.local/pgdata`` started from the PostgreSQL binaries (as the ``postgres``
-user when running as root, since ``initdb`` refuses root).
+cluster started from the PostgreSQL binaries. Run as a normal user, its data directory is
+``.local/pgdata``. Run as root, ``initdb`` refuses root, so the cluster runs as the ``postgres``
+user, which often cannot reach the checkout (a clone in a ``0700`` folder, a root home): the
+data directory and the server log then live in ``/tmp/newsmon-pg-<hash of the checkout path>``
+(owned by ``postgres``, mode 0700), one per checkout. Either way ``.local/pgport`` records the port.
 """
 
 from __future__ import annotations
 
+import contextlib
 import glob
+import hashlib
 import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -57,13 +63,47 @@ def _run_as_owner(args: list[str], owner: str | None) -> None:
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
+def _owner() -> str | None:
+    """The user the cluster runs as: ``postgres`` when we are root (initdb refuses root), else us."""
+    return "postgres" if os.geteuid() == 0 else None
+
+
+def cluster_dir(base: Path = LOCAL_DIR) -> Path:
+    """Where the data directory and server log of the cluster for ``base`` live: ``base`` itself
+    for a normal user; for root, a per-checkout folder under /tmp that ``postgres`` can reach."""
+    if _owner() is None:
+        return base
+    digest = hashlib.sha1(str(base.resolve()).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"newsmon-pg-{digest}"
+
+
+def _prepare_owned_dir(path: Path, owner: str) -> None:
+    """Create ``path`` owned by ``owner`` (0700), refusing a symlink or a folder someone else owns
+    (/tmp is shared)."""
+    with contextlib.suppress(FileExistsError):
+        path.mkdir(mode=0o700)
+    if path.is_symlink() or not path.is_dir():
+        raise RuntimeError(f"{path} exists and is not a plain folder: remove it")
+    stat = path.lstat()
+    import pwd
+
+    uid = pwd.getpwnam(owner).pw_uid
+    if stat.st_uid not in (0, uid):
+        raise RuntimeError(f"{path} belongs to uid {stat.st_uid}, not {owner}: remove it")
+    shutil.chown(path, owner)
+    path.chmod(0o700)
+
+
 def start_local_cluster(base: Path = LOCAL_DIR) -> str:
-    """Start (creating if needed) a private cluster under ``base``; return its server URL."""
+    """Start (creating if needed) a private cluster for ``base``; return its server URL."""
     bindir = _bindir()
-    data = base / "pgdata"
+    owner = _owner()
+    home = cluster_dir(base)
+    data = home / "pgdata"
     port_file = base / "pgport"
-    owner = "postgres" if os.geteuid() == 0 else None
     base.mkdir(parents=True, exist_ok=True)
+    if owner:
+        _prepare_owned_dir(home, owner)
     if port_file.exists():
         url = f"postgresql://postgres@127.0.0.1:{port_file.read_text().strip()}/postgres"
         if server_answers(url):
@@ -71,12 +111,11 @@ def start_local_cluster(base: Path = LOCAL_DIR) -> str:
     if not (data / "PG_VERSION").exists():
         data.mkdir(parents=True, exist_ok=True)
         if owner:
-            shutil.chown(base, owner)
             shutil.chown(data, owner)
         _run_as_owner([str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
                        "-E", "UTF8", "--locale=C.UTF-8"], owner)
     port = _free_port()
-    log_file = base / "postgres.log"
+    log_file = home / "postgres.log"
     if owner and not log_file.exists():
         log_file.touch()
         shutil.chown(log_file, owner)
@@ -92,12 +131,17 @@ def start_local_cluster(base: Path = LOCAL_DIR) -> str:
     raise RuntimeError(f"started a local PostgreSQL under {data} but it does not answer; see {log_file}")
 
 
-def stop_local_cluster(base: Path = LOCAL_DIR) -> None:
-    """Stop the private cluster, if one runs."""
-    data = base / "pgdata"
+def stop_local_cluster(base: Path = LOCAL_DIR, *, remove: bool = False) -> None:
+    """Stop the private cluster of ``base``, if one runs (``remove``: also delete its files)."""
+    home = cluster_dir(base)
+    data = home / "pgdata"
     if (data / "postmaster.pid").exists():
-        owner = "postgres" if os.geteuid() == 0 else None
-        _run_as_owner([str(_bindir() / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"], owner)
+        _run_as_owner([str(_bindir() / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"], _owner())
+    if remove:
+        shutil.rmtree(data, ignore_errors=True)
+        if home != base:
+            shutil.rmtree(home, ignore_errors=True)
+        (base / "pgport").unlink(missing_ok=True)
 
 
 def find_server() -> str:
