@@ -138,7 +138,8 @@ def test_bench_tagging_smoke(capsys: pytest.CaptureFixture[str]) -> None:
     _lines(out, r"^tagging throughput, single process, 8 articles of ~\d+ chars",
            rf"^  gazetteer: \d+ entities loaded and validated in {NUMBER} s, automaton built in {NUMBER} s "
            r"\(target < 1 s: (ok|ABOVE TARGET)\)$",
-           rf"^  tag \+ entities \+ terms \+ topic score: {NUMBER} articles/s median, {NUMBER} best",
+           rf"^  tag \+ entities \+ terms \+ topic scores \(\d+ topics\): {NUMBER} articles/s median, "
+           rf"{NUMBER} best",
            rf"^  tag alone: {NUMBER} articles/s$",
            rf"^  YAKE key phrases: {NUMBER} articles/s \({NUMBER} ms/article, 8 articles\)$",
            rf"^  spaCy NER \(fr_core_news_sm\): ({NUMBER} articles/s|not installed)$")
