@@ -131,15 +131,10 @@ def main(argv: list[str] | None = None) -> int:
 
     import psycopg2
 
-    from newsmon.operations.localdb import create_database, drop_database, find_server
-    from newsmon.operations.migrate import migrate
+    from benchmarks import scratch_database
 
-    server = find_server()
-    name = f"newsmon_bench_{uuid.uuid4().hex[:8]}"
-    dsn = create_database(server, name)
     results = []
-    try:
-        migrate(dsn)
+    with scratch_database() as dsn:
         conn = psycopg2.connect(dsn)
         conn.autocommit = True
         with conn.cursor() as cur:
@@ -174,8 +169,6 @@ def main(argv: list[str] | None = None) -> int:
                   f"{timing['fingerprint_ms']:.2f} ms/article (fingerprints table {table_size})",
                   file=sys.stderr)
         conn.close()
-    finally:
-        drop_database(server, name)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     ratio = results[-1]["load_ms"] / results[0]["load_ms"]
     lookup_ratio = results[-1]["lookup_ms"] / results[0]["lookup_ms"]

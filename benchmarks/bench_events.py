@@ -21,7 +21,6 @@ import random
 import statistics
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
 PER_DAY = 1000
@@ -99,15 +98,10 @@ def main(argv: list[str] | None = None) -> int:
 
     import psycopg2
 
-    from newsmon.operations.localdb import create_database, drop_database, find_server
-    from newsmon.operations.migrate import migrate
+    from benchmarks import scratch_database
 
-    server = find_server()
-    name = f"newsmon_bench_{uuid.uuid4().hex[:8]}"
-    dsn = create_database(server, name)
     results = []
-    try:
-        migrate(dsn)
+    with scratch_database() as dsn:
         conn = psycopg2.connect(dsn)
         conn.autocommit = True
         for size in sizes:
@@ -140,8 +134,6 @@ def main(argv: list[str] | None = None) -> int:
                   f"{index_rows:,} index rows)",
                   file=sys.stderr)
         conn.close()
-    finally:
-        drop_database(server, name)
     ratio = results[-1]["per_story_ms"] / results[0]["per_story_ms"] if len(results) > 1 else 1.0
     summary = {"results": results, "ratio": round(ratio, 2),
                "batch_of_500_at_largest_s": results[-1]["batch_seconds"]}
