@@ -34,7 +34,12 @@ def content_hash(text: str | None) -> str | None:
     """SHA-256 (hex) of the normalized text, or None when too short to identify a story."""
     if not text:
         return None
-    normalized = normalize_text(text)
+    return hash_normalized(normalize_text(text))
+
+
+def hash_normalized(normalized: str) -> str | None:
+    """``content_hash`` of a text already normalized by ``normalize_text`` (normalize once,
+    hash and fingerprint from the same string)."""
     if len(normalized) < MIN_HASHABLE_CHARS:
         return None
     return hashlib.sha256(normalized.encode("utf-8")).hexdigest()
