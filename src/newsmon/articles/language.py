@@ -47,6 +47,12 @@ class LanguageResult:
     method: str  # agreed | detected | declared | detected_over_declared | und
 
 
+def warm_up() -> None:
+    """Load langdetect's language profiles now (before forking workers that share them)."""
+    with _lock:
+        detector_factory.init_factory()
+
+
 def _detect(sample: str, trials: int = REFERENCE_TRIALS) -> tuple[str, float] | None:
     try:
         with _lock:  # seeding is global state: keep one detection at a time reproducible
