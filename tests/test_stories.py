@@ -155,3 +155,24 @@ def test_signature_of_a_fixed_text_is_pinned() -> None:
     assert fp is not None and fp.shingles == 103
     assert hashlib.sha256(fp.to_bytes()).hexdigest() == \
         "d87dd5792100e7e060fc279f35665e78a02d651609087c050a326cd2f75e8ab8"
+
+
+def test_normalization_is_unchanged_by_the_faster_punctuation_rule() -> None:
+    """Stored content hashes must not change: white space around punctuation is removed exactly
+    as the former rule (``\\s*([^\\w\\s])\\s*`` -> the punctuation) removed it."""
+    import random
+    import re
+    import unicodedata
+
+    from newsmon.articles.hashing import _SPACE_RE, _TYPOGRAPHY, normalize_text
+
+    def former(text: str) -> str:
+        text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHY).casefold()
+        return re.sub(r"\s*([^\w\s])\s*", r"\1", _SPACE_RE.sub(" ", text).strip())
+
+    rng = random.Random(7)
+    alphabet = "ab ,.;:!?«»\u00a0\t\n-'\"é1_ "
+    samples = [BASE, OTHER, " « Bonjour » , dit-il ; puis : non ! ", "a . , b", "...", " - "]
+    samples += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(5000)]
+    for text in samples:
+        assert normalize_text(text) == former(text), text

@@ -17,7 +17,9 @@ _TYPOGRAPHY = str.maketrans({
     "\u2212": "-", "\u00ad": None, "\u200b": None, "\ufeff": None,
 })
 _SPACE_RE = re.compile(r"\s+")
-_SPACED_PUNCT_RE = re.compile(r"\s*([^\w\s])\s*")
+_SPACED_PUNCT_RE = re.compile(r"\s+(?=[^\w\s])|(?<=[^\w\s])\s+")
+r"""White space next to punctuation (removed): the same output as substituting
+``\s*([^\w\s])\s*`` with the punctuation alone, with far fewer matches to replace."""
 MIN_HASHABLE_CHARS = 40
 
 
@@ -27,7 +29,7 @@ def normalize_text(text: str) -> str:
     text = _SPACE_RE.sub(" ", text).strip()
     # French typography puts a (narrow) space before ; : ! ? and inside quotes: spacing around
     # punctuation is not part of the text.
-    return _SPACED_PUNCT_RE.sub(r"\1", text)
+    return _SPACED_PUNCT_RE.sub("", text)
 
 
 def content_hash(text: str | None) -> str | None:
