@@ -111,10 +111,11 @@ def _search_metadata(tree: Any, url: str | None, author: bool) -> tuple[str | No
     metadata = examine_meta(tree)
     if metadata.author and " " not in metadata.author:
         metadata.author = None
-    try:
-        metadata = extract_meta_json(tree, metadata)
-    except Exception as exc:  # trafilatura's JSON-LD parsing raises many types
-        log.debug("JSON-LD metadata failed for %s: %s", url, exc)
+    if author or not metadata.title:  # JSON-LD only adds an author and a missing title
+        try:
+            metadata = extract_meta_json(tree, metadata)
+        except Exception as exc:  # trafilatura's JSON-LD parsing raises many types
+            log.debug("JSON-LD metadata failed for %s: %s", url, exc)
     title = metadata.title or extract_title(tree)
     found_author = metadata.author or (extract_author(tree) if author else None)
     canonical = metadata.url or extract_url(tree, url)
