@@ -119,7 +119,7 @@ def _shingles(normalized: str, k: int = SHINGLE_WORDS) -> set[bytes]:
     words = _WORD_RE.findall(normalized)
     if len(words) < k:
         return {" ".join(words).encode()} if words else set()
-    return {" ".join(words[i:i + k]).encode() for i in range(len(words) - k + 1)}
+    return set(map(str.encode, map(" ".join, zip(*(words[i:] for i in range(k)), strict=False))))
 
 
 def fingerprint(text: str | None) -> Fingerprint | None:
