@@ -157,9 +157,10 @@ def test_signature_of_a_fixed_text_is_pinned() -> None:
         "d87dd5792100e7e060fc279f35665e78a02d651609087c050a326cd2f75e8ab8"
 
 
-def test_normalization_is_unchanged_by_the_faster_punctuation_rule() -> None:
-    """Stored content hashes must not change: white space around punctuation is removed exactly
-    as the former rule (``\\s*([^\\w\\s])\\s*`` -> the punctuation) removed it."""
+def test_normalization_is_unchanged_by_the_faster_rules() -> None:
+    """Stored content hashes must not change: typography is replaced exactly as
+    ``str.translate(_TYPOGRAPHY)`` replaced it, and white space around punctuation is removed
+    exactly as the former rule (``\\s*([^\\w\\s])\\s*`` -> the punctuation) removed it."""
     import random
     import re
     import unicodedata
@@ -171,7 +172,7 @@ def test_normalization_is_unchanged_by_the_faster_punctuation_rule() -> None:
         return re.sub(r"\s*([^\w\s])\s*", r"\1", _SPACE_RE.sub(" ", text).strip())
 
     rng = random.Random(7)
-    alphabet = "ab ,.;:!?«»\u00a0\t\n-'\"é1_ "
+    alphabet = "ab ,.;:!?«»\u00a0\t\n-'\"é1_ \u2018\u2019\u201c\u201d\u2013\u2014\u00ad\u200b\ufeff\u2212"
     samples = [BASE, OTHER, " « Bonjour » , dit-il ; puis : non ! ", "a . , b", "...", " - "]
     samples += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(5000)]
     for text in samples:
