@@ -134,7 +134,24 @@ def load_articles(conn: Connection, candidates: Sequence[ArticleCandidate],
 
 
 def _update_articles(cur: Any, updates: Sequence[tuple[int, ArticleCandidate, bool]]) -> None:
-    """Replace stored texts; a changed text (not a feed -> page upgrade) keeps the old one as a version."""
+    """Replace stored texts; a changed text (not a feed -> page upgrade) keeps the old one as a version.
+    One article updated twice in a batch (two files with one canonical URL and different texts)
+    is updated in two rounds, in batch order, as two loads would: one statement may touch a row
+    only once."""
+    rounds: list[list[tuple[int, ArticleCandidate, bool]]] = []
+    seen: dict[int, int] = {}
+    for update in updates:
+        occurrence = seen.get(update[0], 0)
+        seen[update[0]] = occurrence + 1
+        if occurrence == len(rounds):
+            rounds.append([])
+        rounds[occurrence].append(update)
+    for round_updates in rounds:
+        _update_round(cur, round_updates)
+
+
+def _update_round(cur: Any, updates: Sequence[tuple[int, ArticleCandidate, bool]]) -> None:
+    """``_update_articles`` for updates of distinct articles."""
     versioned = [(article_id, c) for article_id, c, version in updates if version]
     if versioned:
         execute_values(cur, """
