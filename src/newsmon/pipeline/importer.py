@@ -16,7 +16,8 @@ import json
 import os
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -209,8 +210,6 @@ def import_paths(settings: Settings, paths: list[str | Path], progress: bool = T
     articles without a date are skipped then (counted in ``outside_window``). ``workers``
     processes read and extract the files (default: one per core); the loads happen here, in
     file order, so the result does not depend on their number."""
-    from tqdm import tqdm
-
     files = iter_files(paths)
     report = ImportReport(files=len(files))
     chunk: list[article_store.ArticleCandidate] = []
@@ -219,15 +218,41 @@ def import_paths(settings: Settings, paths: list[str | Path], progress: bool = T
     if workers < 1:
         raise ValueError(f"workers must be at least 1, not {workers}")
 
-    def flush() -> None:
-        if not chunk:
-            return
+    # Loads run on one background thread, one batch at a time and in order (the same batches,
+    # so the same database state): while PostgreSQL works on a batch, the next files are read.
+    loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsmon-import-load")
+    pending: Future[None] | None = None
+
+    def load(batch: list[article_store.ArticleCandidate]) -> None:
         with transaction(settings.database_url) as conn:
-            outcomes = story_store.load_articles(conn, chunk, thresholds)
+            outcomes = story_store.load_articles(conn, batch, thresholds)
         report.articles_new += sum(1 for o in outcomes if o.dedup == "new")
         report.articles_updated += sum(1 for o in outcomes if o.updated)
         report.duplicates += sum(1 for o in outcomes if o.dedup != "new" and not o.updated)
-        chunk.clear()
+
+    def flush() -> None:
+        nonlocal pending
+        if pending is not None:
+            pending.result()  # the previous batch is loaded (or its error raised) first
+            pending = None
+        if chunk:
+            pending = loader.submit(load, list(chunk))
+            chunk.clear()
+
+    try:
+        _read_and_load(files, workers, report, chunk, flush, progress, since, until)
+        flush()
+        flush()  # waits for the last batch
+    finally:
+        loader.shutdown(wait=True, cancel_futures=True)
+    return report
+
+
+def _read_and_load(files: list[Path], workers: int, report: ImportReport,
+                   chunk: list[article_store.ArticleCandidate], flush: Callable[[], None], progress: bool,
+                   since: datetime | None, until: datetime | None) -> None:
+    """Every file's result merged into ``report`` in file order, its articles batched for ``flush``."""
+    from tqdm import tqdm
 
     results = _results(files, workers)
     bar = tqdm(total=len(files), unit="file", disable=not progress, file=sys.stderr, desc="import")
@@ -250,6 +275,4 @@ def import_paths(settings: Settings, paths: list[str | Path], progress: bool = T
         chunk.extend(candidates)
         if len(chunk) >= CHUNK:
             flush()
-    flush()
     bar.close()
-    return report
