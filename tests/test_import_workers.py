@@ -155,3 +155,14 @@ def test_every_imported_article_names_its_file(db: str, tmp_path: Path) -> None:
         (drop / "pages" / "story-07.html").resolve().as_uri()
     assert any(source.endswith("/feed.xml") for _, source in rows)
     assert any(source.endswith("/lines.jsonl") for _, source in rows)
+
+
+def test_a_failing_load_is_reported_as_before(tmp_path: Path) -> None:
+    """Loads run on a background thread: a database that cannot be reached still ends the
+    command with the database error and exit code 3, not a traceback or a hang."""
+    (tmp_path / "a.txt").write_text("date 2026-11-23\nA title\n" + _story(1) + "\n", encoding="utf-8")
+    result = _newsmon("import", str(tmp_path), "--no-progress", "--workers", "2",
+                      db="postgresql://postgres@127.0.0.1:1/none")
+    assert result.returncode == 3, result.stderr
+    assert "newsmon: database error: cannot connect" in result.stderr
+    assert "Traceback" not in result.stderr
