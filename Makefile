@@ -58,7 +58,8 @@ eval: $(STAMP) ## quality: extraction F1 (../shared, skipped without it), dedup 
 eval-dedup: $(STAMP) ## dedup precision/recall on eval/dedup, with the misclassified pairs
 	$(BIN)/python -m benchmarks.eval_dedup --errors
 
-bench: $(STAMP) ## benchmarks: processing (needs ../shared), dedup at 10k/1M, polling, tagging, search, export, pipeline end to end, partitioning, events at 10k/1M
+bench: $(STAMP) ## benchmarks: whole-process import vs trafilatura and processing (need ../shared), dedup at 10k/1M, polling, tagging, search, export, pipeline end to end, partitioning, events at 10k/1M
+	$(BIN)/python -m benchmarks.bench_import
 	$(BIN)/python -m benchmarks.bench_processing
 	$(BIN)/python -m benchmarks.bench_dedup
 	$(BIN)/python -m benchmarks.bench_polling

@@ -168,3 +168,32 @@ def test_bench_events_smoke(server: str, capsys: pytest.CaptureFixture[str]) -> 
     assert [r["stored_events"] for r in result["results"]] == [2000, 4000]
     assert all(r["index_rows"] > 0 and r["per_story_ms"] > 0 for r in result["results"])
     assert result["ratio"] > 0 and result["batch_of_500_at_largest_s"] > 0
+
+
+def test_bench_import_smoke(server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A two-page corpus of our own (same layout as the shared one): 8 files generated, every
+    figure present, the stored text scored against the gold, languages compared."""
+    import gzip
+
+    from benchmarks import bench_import
+
+    corpus = tmp_path / "corpus"
+    (corpus / "html").mkdir(parents=True)
+    gold = {}
+    for number, subject in enumerate(["the harbour authority", "the regional parliament"]):
+        body = " ".join(f"Sentence {i} about {subject} and its plans for year {2000 + i + number}."
+                        for i in range(30))
+        html = (f"<html lang='en'><head><title>Page {number}</title></head><body><nav>Home</nav>"
+                f"<article><h1>Page {number}</h1><p>{body}</p></article></body></html>")
+        (corpus / "html" / f"page{number}.html.gz").write_bytes(gzip.compress(html.encode()))
+        gold[f"page{number}"] = {"articleBody": body}
+    (corpus / "ground-truth.json").write_text(json.dumps(gold), encoding="utf-8")
+    result = _run_json(bench_import.main, ["--runs", "1", "--corpus", str(corpus)], capsys)
+    assert result["files"] == 8 and result["pages"] == 2
+    assert set(result["wall_s"]) == {"bare", "workers1", "workers2"}
+    assert all(value > 0 for value in result["wall_s"].values())
+    assert result["ratio"] > 0 and result["speedup_2_workers"] > 0
+    assert result["rows_stored"] >= 2
+    assert result["f1_newsmon_stored"] > 0.9 and result["f1_bare"] > 0.9
+    assert result["language"]["pages"]["n"] == 2 and result["language"]["pages"]["agree"] == 2
+    assert "ratio newsmon (1 worker) / bare" in bench_import.format_report(result)

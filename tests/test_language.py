@@ -158,3 +158,46 @@ def test_deterministic_across_processes() -> None:
 def test_normalize_language_code(code: str | None, expected: str | None) -> None:
     """Language tags reduce to their lower-case primary subtag; junk and 'und' give None."""
     assert normalize_language_code(code) == expected
+
+
+POLISH = ("Rada miasta przyjęła we wtorek nowy plan remontu dróg na przyszły rok. Według urzędników "
+          "prace rozpoczną się wiosną, a mieszkańcy zostaną wcześniej poinformowani o możliwych "
+          "utrudnieniach w ruchu i objazdach w centrum miasta.")
+
+
+@pytest.mark.parametrize("declared", [None, "en", "fr"])
+@pytest.mark.parametrize("language", [*SAMPLES, "pl"])
+def test_first_pass_agrees_with_the_reference_detection(language: str, declared: str | None) -> None:
+    """The cheap first pass (short prefix, two trials) gives what the reference alone gives:
+    language, method and, where it stands, a probability as sure; Polish included."""
+    text = POLISH if language == "pl" else SAMPLES[language]
+    fast = detect_language(text * 2, declared)
+    reference = detect_language(text * 2, declared, first_pass=False)
+    assert fast.language == reference.language == language
+    assert fast.method == reference.method
+    assert fast.probability is not None and fast.probability >= CONFIDENT
+
+
+def test_first_pass_is_skipped_on_short_text() -> None:
+    """A short text goes straight to the reference: its unsure probability is kept."""
+    assert detect_language(AMBIGUOUS) == detect_language(AMBIGUOUS, first_pass=False)
+
+
+def test_first_pass_contradicting_the_declaration_is_confirmed_by_the_reference(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the first pass disagrees with the declared language, the reference decides."""
+    from newsmon.articles import language
+
+    calls: list[int] = []
+    real = language._detect
+
+    def counting(sample: str, trials: int = language.REFERENCE_TRIALS) -> tuple[str, float] | None:
+        calls.append(trials)
+        return real(sample, trials)
+
+    monkeypatch.setattr(language, "_detect", counting)
+    assert detect_language(SAMPLES["fr"] * 2, "fr").method == "agreed"
+    assert calls == [language.FIRST_PASS_TRIALS]
+    calls.clear()
+    assert detect_language(SAMPLES["fr"] * 2, "de").method == "detected_over_declared"
+    assert calls == [language.FIRST_PASS_TRIALS, language.REFERENCE_TRIALS]

@@ -106,3 +106,74 @@ def test_title_similarity_ignores_markers() -> None:
     """Titles compare without their markers, case and accents folded by normalization."""
     assert title_similarity("MISE À JOUR - Otan : réunion", "Otan : réunion") == 1.0
     assert title_similarity("Otan : réunion", "Budget de la Russie") == 0.0
+
+
+def _per_document_signature(text: str) -> Fingerprint | None:
+    """The signature as computed before the bulk path: one datasketch MinHash per document."""
+    import numpy as np
+    from datasketch import MinHash
+
+    from newsmon.stories.neardup import MIN_SHINGLES, SCHEME, SEED, _hash32, shingle_set
+
+    shingles = shingle_set(text)
+    if len(shingles) < MIN_SHINGLES:
+        return None
+    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=_hash32)
+    minhash.update_batch(shingles)
+    return Fingerprint(minhash.hashvalues.astype(np.uint32), len(shingles))
+
+
+def test_bulk_signatures_are_identical_to_the_per_document_datasketch_path() -> None:
+    """Stored signatures must not change: the numpy bulk path gives, bit for bit, what one
+    datasketch MinHash per document (same seed, scheme and shingle hash) gives; texts too
+    short in the middle of a batch stay None and do not shift the others."""
+    from newsmon.articles.hashing import content_hash, normalize_text
+    from newsmon.stories.neardup import fingerprints_of_normalized, text_keys
+
+    texts = [BASE, OTHER, "Too short to compare.", BASE.replace("Tuesday", "Wednesday"),
+             "Zażółć gęślą jaźń — " * 40, OTHER[:400], ""]
+    bulk = fingerprints_of_normalized([normalize_text(t) for t in texts])
+    for text, got in zip(texts, bulk, strict=True):
+        want = _per_document_signature(text)
+        assert (got is None) == (want is None), text[:40]
+        if want is not None and got is not None:
+            assert got.to_bytes() == want.to_bytes() and got.shingles == want.shingles
+            assert fingerprint(text) is not None and fingerprint(text).to_bytes() == want.to_bytes()
+    assert sum(fp is not None for fp in bulk) == 4  # the repeated phrase has 3 distinct shingles
+    keys = text_keys([*texts, None])
+    assert [h for h, _ in keys] == [content_hash(t) for t in [*texts, None]]
+    assert [fp.to_bytes() if fp else None for _, fp in keys] == \
+        [fp.to_bytes() if fp else None for fp in [*bulk, None]]
+
+
+def test_signature_of_a_fixed_text_is_pinned() -> None:
+    """A digest of one stored signature, recorded from the per-document path before the bulk
+    one: guards the scheme even if datasketch itself changed its permutations."""
+    import hashlib
+
+    fp = fingerprint(BASE)
+    assert fp is not None and fp.shingles == 103
+    assert hashlib.sha256(fp.to_bytes()).hexdigest() == \
+        "d87dd5792100e7e060fc279f35665e78a02d651609087c050a326cd2f75e8ab8"
+
+
+def test_normalization_is_unchanged_by_the_faster_rules() -> None:
+    """Stored content hashes must not change: typography is replaced exactly as
+    ``str.translate(_TYPOGRAPHY)`` replaced it, and white space around punctuation is removed
+    exactly as the former rule (``\\s*([^\\w\\s])\\s*`` -> the punctuation) removed it."""
+    import random
+    import re
+    import unicodedata
+
+    from newsmon.articles.hashing import _SPACE_RE, _TYPOGRAPHY, normalize_text
+
+    def former(text: str) -> str:
+        text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHY).casefold()
+        return re.sub(r"\s*([^\w\s])\s*", r"\1", _SPACE_RE.sub(" ", text).strip())
+
+    rng = random.Random(7)
+    alphabet = "ab ,.;:!?«»\u00a0\t\n-'\"é1_ \u2018\u2019\u201c\u201d\u2013\u2014\u00ad\u200b\ufeff\u2212"
+    samples = [BASE, OTHER, " « Bonjour » , dit-il ; puis : non ! ", "a . , b", "...", " - "]
+    samples += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(5000)]
+    for text in samples:
+        assert normalize_text(text) == former(text), text

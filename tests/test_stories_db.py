@@ -141,3 +141,21 @@ def test_two_workers_with_copies_make_one_story(db: str, round_: int) -> None:
     assert all(isinstance(r, list) for r in results.values()), results
     assert results["a"][0].story_id == results["b"][0].story_id
     assert _rows(db, "SELECT count(*), count(DISTINCT story_id) FROM articles") == [(2, 1)]
+
+
+def test_two_new_texts_of_one_article_in_one_batch_are_two_versions(db: str) -> None:
+    """Two files with one canonical URL and different texts in one batch (a rerun of an import
+    holding a page and its edited copy): both updates apply in order, as two loads would, with
+    no duplicate fingerprint (this failed with a primary-key violation)."""
+    first = _load(db, [_candidate("https://a.example/1", DISPATCH, "Lithuania asks NATO", T0)])
+    second = DISPATCH + "\nUPDATE: NATO said late on Tuesday it would answer the request on Friday."
+    third = second + "\nUPDATE 2: The answer was postponed to the defence ministers' meeting."
+    out = _load(db, [_candidate("https://a.example/1", second, "UPDATE - Lithuania asks NATO", T0),
+                     _candidate("https://a.example/1", third, "UPDATE 2 - Lithuania asks NATO", T0)])
+    assert [o.article_id for o in out] == [first[0].article_id] * 2
+    assert all(o.new_version for o in out)
+    assert _rows(db, "SELECT version, title, text FROM articles") == \
+        [(3, "UPDATE 2 - Lithuania asks NATO", third)]
+    assert _rows(db, "SELECT version FROM article_versions ORDER BY version") == [(1,), (2,)]
+    assert _rows(db, "SELECT count(*) FROM article_fingerprints") == [(1,)]
+    assert _rows(db, "SELECT shingles FROM article_fingerprints") == [(fingerprint(third).shingles,)]

@@ -74,7 +74,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from newsmon.pipeline.importer import import_paths
 
     report = import_paths(_settings(args), args.paths, progress=not args.no_progress, since=args.since,
-                          until=args.until)
+                          until=args.until, workers=args.workers)
     if report.by_kind:
         rows = [(kind, files, report.articles_by_kind.get(kind, 0))
                 for kind, files in sorted(report.by_kind.items())]
@@ -178,6 +178,16 @@ def cmd_serve_samples(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsmon", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress (INFO)")
@@ -205,6 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="backfill window: only articles published from this date")
     p.add_argument("--until", type=since_argument,
                    help="backfill window: only articles published before this date")
+    p.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                   help="processes reading and extracting files (default: one per core); the "
+                        "database ends the same whatever N")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("feeds", help="feed health at a glance")

@@ -184,7 +184,7 @@ def read_document(path: str | Path) -> Document:
 def document_from_bytes(path: Path, data: bytes) -> Document:
     """An HTML page or plain-text dump, already read (and gunzipped), as an article."""
     if _HTML_RE.search(data[:4096]):
-        extracted = extract_article(data, None)
+        extracted = extract_article(data, None, author=False)  # no author is stored for files
         if extracted is None:
             raise DocumentError("HTML page with no article text")
         published_at = extracted.published_at

@@ -7,8 +7,11 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from html import unescape as html_unescape
+from typing import Any
 
 import trafilatura
+from htmldate import find_date
+from trafilatura.utils import load_html
 
 from newsmon.core.text import normalize_language_code
 from newsmon.core.timeparse import parse_datetime
@@ -91,40 +94,84 @@ def head_metadata(html: bytes | str) -> dict[str, str]:
     return {k: v for k, v in found.items() if v}
 
 
-def extract_article(html: bytes | str, url: str | None = None, full_metadata: bool = True
-                    ) -> ExtractedArticle | None:
+def _search_metadata(tree: Any, url: str | None, author: bool) -> tuple[str | None, str | None,
+                                                                       str | None, str | None]:
+    """(title, author, date, canonical URL) by trafilatura's own metadata search, on a tree
+    already parsed for the extraction: the steps of ``trafilatura.metadata.extract_metadata``
+    for these four fields only (no site name, categories, tags, licence), and the author search,
+    the costliest step (a copy and a prune of the whole tree), only when ``author`` is asked."""
+    from trafilatura.metadata import (
+        examine_meta,
+        extract_author,
+        extract_meta_json,
+        extract_title,
+        extract_url,
+    )
+
+    metadata = examine_meta(tree)
+    if metadata.author and " " not in metadata.author:
+        metadata.author = None
+    if author or not metadata.title:  # JSON-LD only adds an author and a missing title
+        try:
+            metadata = extract_meta_json(tree, metadata)
+        except Exception as exc:  # trafilatura's JSON-LD parsing raises many types
+            log.debug("JSON-LD metadata failed for %s: %s", url, exc)
+    title = metadata.title or extract_title(tree)
+    found_author = metadata.author or (extract_author(tree) if author else None)
+    canonical = metadata.url or extract_url(tree, url)
+    date = find_date(tree, url=canonical, **_DATE_PARAMS)
+    return _trim(title), _trim(found_author), date, _trim(canonical)
+
+
+def _trim(value: str | None) -> str | None:
+    """As trafilatura trims its metadata fields: entities decoded, white space collapsed."""
+    from trafilatura.utils import line_processing
+
+    return line_processing(html_unescape(value)) if value else value
+
+
+def extract_article(html: bytes | str, url: str | None = None, full_metadata: bool = True,
+                    *, author: bool = True) -> ExtractedArticle | None:
     """Extract the main text and metadata of a news page.
 
-    ``full_metadata``: trafilatura's own metadata search (title, author, date heuristics), which
-    costs about half as much again as the body; without it, metadata comes from the page's meta
-    tags only (enough when the feed already gives title and date).
+    The page is parsed once; the metadata search and the extraction share the tree.
+    ``full_metadata``: trafilatura's own metadata search (title, date, canonical URL, and the
+    author when ``author``); without it, metadata comes from the page's meta tags only (enough
+    when the feed already gives title and date). ``author=False`` skips the author search
+    (files: no author is stored), which costs more than the rest of the metadata together.
+    The body is extracted in trafilatura's fast mode (no comparison with readability/jusText):
+    on the 181 benchmark pages it scores the same token F1 as the default mode.
     Returns None when the page holds no article body (too short, not HTML, unparsable);
     the caller then falls back to the feed's own content.
     """
     if not html:
         return None
     try:
-        doc = trafilatura.bare_extraction(
-            html, url=url, with_metadata=full_metadata, include_comments=False, fast=True,
-            date_extraction_params=_DATE_PARAMS)
+        if full_metadata:
+            tree = load_html(html)
+            if tree is None:
+                return None
+            title, found_author, date, canonical = _search_metadata(tree, url, author)
+            source: Any = tree  # bare_extraction works on a copy of it: no second parse
+        else:
+            meta = head_metadata(html)
+            title, found_author, date, canonical = (meta.get("title"), meta.get("author"),
+                                                    meta.get("date"), meta.get("canonical_url"))
+            source = html
+        doc = trafilatura.bare_extraction(source, url=url or canonical, with_metadata=False,
+                                          include_comments=False, fast=True)
     except Exception as exc:  # trafilatura/lxml raise many types on hostile markup
         log.warning("extraction failed for %s: %s", url, exc)
         return None
     if doc is None or not doc.text:
         return None
-    if full_metadata:
-        title, author, date, canonical = doc.title, doc.author, doc.date, doc.url
-    else:
-        meta = head_metadata(html)
-        title, author, date, canonical = (meta.get("title"), meta.get("author"), meta.get("date"),
-                                          meta.get("canonical_url"))
     text = _strip_leading_title(doc.text.strip(), title)
     if len(text) < MIN_TEXT_CHARS:
         return None
     return ExtractedArticle(
         text=text,
         title=(title or "").strip() or None,
-        author=(author or "").strip() or None,
+        author=(found_author or "").strip() or None,
         published_at=parse_datetime(date),
         language=declared_html_language(html),
         canonical_url=canonical if canonical and canonical.startswith(("http://", "https://")) else None,

@@ -36,12 +36,13 @@ class ArticleCandidate:
     pub_status: str = "usable"  # usable | canceled | withheld (agency items)
     agency_guid: str | None = None
     agency_version: int | None = None
+    source_file: str | None = None  # file:// URL of an imported file (provenance)
 
 
 ARTICLE_COLUMNS = ("canonical_url", "url", "source_id", "title", "text", "author", "language",
                     "language_prob", "language_method", "published_at", "fetched_at", "content_hash",
                     "text_source", "extraction_status", "extraction_note", "pub_status", "agency_guid",
-                    "agency_version")
+                    "agency_version", "source_file")
 
 
 _CASTS = {"source_id": "integer", "language_prob": "real", "published_at": "timestamptz",

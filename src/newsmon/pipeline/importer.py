@@ -3,20 +3,27 @@ as fetched articles. The kind of each file is sniffed from its content (not only
 HTML pages, plain-text dumps (first line ``date YYYY-MM[-DD]``), saved RSS/Atom/JSON Feed
 files, NewsML-G2 / NewsML 1.2, JSON Lines (``url, title, text, published, language`` per line),
 each optionally gzipped. A bad file (or line) is reported with its reason; the rest loads.
-Rerunning an import loads nothing twice."""
+Rerunning an import loads nothing twice.
+
+Files are read, extracted and fingerprinted by ``workers`` processes (default: one per core);
+the main process loads their articles in file order, in the same batches as one worker would,
+so the database ends in the same state whatever the number of workers. Every article keeps the
+``file://`` URL of its file in ``source_file``."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from newsmon.articles import store as article_store
 from newsmon.articles.documents import Document, DocumentError, document_from_bytes, iter_files, read_bytes
-from newsmon.articles.hashing import content_hash
 from newsmon.articles.language import detect_language
 from newsmon.core.config import Settings
 from newsmon.core.db import transaction
@@ -25,7 +32,7 @@ from newsmon.ingest.feeds import FeedEntry
 from newsmon.ingest.formats import parse_any, sniff_format
 from newsmon.ingest.urls import canonicalize_url
 from newsmon.stories import store as story_store
-from newsmon.stories.neardup import configured_thresholds, fingerprint
+from newsmon.stories.neardup import configured_thresholds, text_keys
 
 CHUNK = 200
 FEED_KINDS = {"rss", "atom", "jsonfeed", "newsml-g2", "newsml-1"}
@@ -50,8 +57,16 @@ def _candidate(doc: Document) -> article_store.ArticleCandidate:
         canonical_url=url, url=url, source_id=None, title=doc.title, text=doc.text, author=None,
         language=doc.language.language, language_prob=doc.language.probability,
         language_method=doc.language.method, published_at=doc.published_at, fetched_at=None,
-        content_hash=content_hash(doc.text), text_source="file", extraction_status="ok",
-        fingerprint=fingerprint(doc.text))
+        content_hash=None, text_source="file", extraction_status="ok")  # keys: _with_text_keys
+
+
+def _with_text_keys(candidates: list[article_store.ArticleCandidate]) -> list[article_store.ArticleCandidate]:
+    """Content hash and MinHash fingerprint of every candidate of a file, in one bulk pass
+    (each text normalized once for both)."""
+    for candidate, (text_hash, signature) in zip(candidates, text_keys([c.text for c in candidates]),
+                                                 strict=True):
+        candidate.content_hash, candidate.fingerprint = text_hash, signature
+    return candidates
 
 
 def _entry_candidate(entry: FeedEntry, path: Path) -> article_store.ArticleCandidate | None:
@@ -66,9 +81,8 @@ def _entry_candidate(entry: FeedEntry, path: Path) -> article_store.ArticleCandi
         canonical_url=url, url=entry.link or url, source_id=None, title=entry.title, text=text,
         author=entry.author, language=language.language, language_prob=language.probability,
         language_method=language.method, published_at=entry.published_at, fetched_at=None,
-        content_hash=content_hash(text), text_source="file" if text or not entry.title else "title_only",
-        extraction_status="not_fetched", extraction_note=f"imported from {path.name}",
-        fingerprint=fingerprint(text),
+        content_hash=None, text_source="file" if text or not entry.title else "title_only",
+        extraction_status="not_fetched", extraction_note=f"imported from {path.name}",  # keys: below
         pub_status=entry.status, agency_guid=entry.guid if entry.version is not None else None,
         agency_version=entry.version)
 
@@ -106,9 +120,9 @@ def _jsonl_candidates(data: bytes, path: Path, report: ImportReport) -> list[art
             canonical_url=canonical, url=url or canonical, source_id=None, title=title, text=text,
             author=None, language=language.language, language_prob=language.probability,
             language_method=language.method, published_at=published_at, fetched_at=None,
-            content_hash=content_hash(text), text_source="file" if text else "title_only",
-            extraction_status="ok", fingerprint=fingerprint(text)))
-    return candidates
+            content_hash=None, text_source="file" if text else "title_only",
+            extraction_status="ok"))  # keys: _with_text_keys
+    return _with_text_keys(candidates)
 
 
 def _file_candidates(path: Path, report: ImportReport) -> list[article_store.ArticleCandidate]:
@@ -120,20 +134,24 @@ def _file_candidates(path: Path, report: ImportReport) -> list[article_store.Art
     report.by_kind[kind] += 1
     candidates = _candidates_of_kind(kind, data, path, report)
     report.articles_by_kind[kind] += len(candidates)
+    source_file = path.resolve().as_uri()
+    for candidate in candidates:
+        candidate.source_file = source_file
     return candidates
 
 
 def _candidates_of_kind(kind: str, data: bytes, path: Path,
                         report: ImportReport) -> list[article_store.ArticleCandidate]:
     if kind in ("html", "text"):
-        return [_candidate(document_from_bytes(path, data))]
+        return _with_text_keys([_candidate(document_from_bytes(path, data))])
     if kind == "jsonl":
         return _jsonl_candidates(data, path, report)
     if kind in FEED_KINDS:
         parsed = parse_any(data, url=path.resolve().as_uri())
         if not parsed.ok:
             raise DocumentError(parsed.error or f"unreadable {kind} file")
-        candidates = [c for c in (_entry_candidate(e, path) for e in parsed.entries) if c is not None]
+        candidates = _with_text_keys([c for c in (_entry_candidate(e, path) for e in parsed.entries)
+                                      if c is not None])
         if not candidates:
             raise DocumentError(f"{kind} file with no article text" +
                                 (f" ({parsed.warning})" if parsed.warning else ""))
@@ -141,35 +159,113 @@ def _candidates_of_kind(kind: str, data: bytes, path: Path,
     raise DocumentError("unknown kind of file: not HTML, text, a feed, NewsML or JSON Lines")
 
 
+@dataclass
+class _FileResult:
+    """What one file gave, computed in a worker: its own report (kinds, rejected lines), its
+    articles, and the reason when the whole file was rejected."""
+
+    report: ImportReport
+    candidates: list[article_store.ArticleCandidate]
+    error: str | None = None
+
+
+def _read_file(path: Path) -> _FileResult:
+    """One file's articles (run in a worker process; pure apart from reading the file)."""
+    local = ImportReport()
+    try:
+        return _FileResult(local, _file_candidates(path, local))
+    except DocumentError as exc:
+        return _FileResult(local, [], str(exc))
+
+
+def default_workers() -> int:
+    """One worker per core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _results(files: list[Path], workers: int) -> Iterator[_FileResult]:
+    """Every file's result, in file order, from ``workers`` processes (in-process for one)."""
+    if workers <= 1 or len(files) <= 1:
+        yield from map(_read_file, files)
+        return
+    import multiprocessing
+
+    from newsmon.articles.language import warm_up
+
+    warm_up()  # load langdetect's profiles once, before the fork, not once per worker
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods()
+                                          else None)
+    chunksize = max(1, min(8, len(files) // (workers * 8)))
+    with context.Pool(min(workers, len(files))) as pool:
+        yield from pool.imap(_read_file, files, chunksize=chunksize)
+
+
 def import_paths(settings: Settings, paths: list[str | Path], progress: bool = True,
-                 since: datetime | None = None, until: datetime | None = None) -> ImportReport:
+                 since: datetime | None = None, until: datetime | None = None,
+                 workers: int | None = None) -> ImportReport:
     """Read every file under ``paths`` and load them in batches; rerunning imports nothing twice.
     With ``since``/``until`` (a backfill window), only articles published in [since, until) load;
-    articles without a date are skipped then (counted in ``outside_window``)."""
-    from tqdm import tqdm
-
+    articles without a date are skipped then (counted in ``outside_window``). ``workers``
+    processes read and extract the files (default: one per core); the loads happen here, in
+    file order, so the result does not depend on their number."""
     files = iter_files(paths)
     report = ImportReport(files=len(files))
     chunk: list[article_store.ArticleCandidate] = []
     thresholds = configured_thresholds(settings)
+    workers = default_workers() if workers is None else workers
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}")
 
-    def flush() -> None:
-        if not chunk:
-            return
+    # Loads run on one background thread, one batch at a time and in order (the same batches,
+    # so the same database state): while PostgreSQL works on a batch, the next files are read.
+    loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsmon-import-load")
+    pending: Future[None] | None = None
+
+    def load(batch: list[article_store.ArticleCandidate]) -> None:
         with transaction(settings.database_url) as conn:
-            outcomes = story_store.load_articles(conn, chunk, thresholds)
+            outcomes = story_store.load_articles(conn, batch, thresholds)
         report.articles_new += sum(1 for o in outcomes if o.dedup == "new")
         report.articles_updated += sum(1 for o in outcomes if o.updated)
         report.duplicates += sum(1 for o in outcomes if o.dedup != "new" and not o.updated)
-        chunk.clear()
 
-    bar = tqdm(files, unit="file", disable=not progress, file=sys.stderr, desc="import")
-    for path in bar:
-        try:
-            candidates = _file_candidates(path, report)
-        except DocumentError as exc:
-            report.rejected.append((str(path), str(exc)))
+    def flush() -> None:
+        nonlocal pending
+        if pending is not None:
+            pending.result()  # the previous batch is loaded (or its error raised) first
+            pending = None
+        if chunk:
+            pending = loader.submit(load, list(chunk))
+            chunk.clear()
+
+    try:
+        _read_and_load(files, workers, report, chunk, flush, progress, since, until)
+        flush()
+        flush()  # waits for the last batch
+    finally:
+        loader.shutdown(wait=True, cancel_futures=True)
+    return report
+
+
+def _read_and_load(files: list[Path], workers: int, report: ImportReport,
+                   chunk: list[article_store.ArticleCandidate], flush: Callable[[], None], progress: bool,
+                   since: datetime | None, until: datetime | None) -> None:
+    """Every file's result merged into ``report`` in file order, its articles batched for ``flush``."""
+    from tqdm import tqdm
+
+    results = _results(files, workers)
+    bar = tqdm(total=len(files), unit="file", disable=not progress, file=sys.stderr, desc="import")
+    for path, result in zip(files, results, strict=True):
+        bar.update()
+        report.by_kind.update(result.report.by_kind)
+        report.articles_by_kind.update(result.report.articles_by_kind)
+        report.rejected.extend(result.report.rejected)
+        if result.error is not None:
+            report.rejected.append((str(path), result.error))
             continue
+        candidates = result.candidates
         report.articles_read += len(candidates)
         if since is not None or until is not None:
             kept = [c for c in candidates if c.published_at is not None
@@ -180,7 +276,4 @@ def import_paths(settings: Settings, paths: list[str | Path], progress: bool = T
         chunk.extend(candidates)
         if len(chunk) >= CHUNK:
             flush()
-    flush()
     bar.close()
-    return report
-

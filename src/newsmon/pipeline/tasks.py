@@ -18,7 +18,6 @@ from typing import Any
 
 from newsmon.articles import store as article_store
 from newsmon.articles.extraction import ExtractedArticle, extract_article
-from newsmon.articles.hashing import content_hash
 from newsmon.articles.language import detect_language
 from newsmon.core.config import FeedConfig, Settings, load_feeds
 from newsmon.core.db import transaction
@@ -30,7 +29,7 @@ from newsmon.ingest.formats import parse_any
 from newsmon.ingest.robots import RobotsPolicy
 from newsmon.pipeline import runs
 from newsmon.stories import store as story_store
-from newsmon.stories.neardup import configured_thresholds, fingerprint
+from newsmon.stories.neardup import configured_thresholds, text_keys
 from newsmon.tagging import store as tag_store
 
 log = logging.getLogger(__name__)
@@ -266,6 +265,7 @@ def _candidate(entry: ingest_store.EntryRow, page: _PageOutcome | None,
             text, text_source = "", "title_only"
     declared = (extracted.language if extracted else None) or entry.language or entry.source_language
     language = detect_language(text or entry.title, declared)
+    text_hash, signature = text_keys([text])[0]  # the text normalized once for both
     return article_store.ArticleCandidate(
         canonical_url=canonical,
         url=(page.final_url if page and page.final_url else None) or entry.link or canonical,
@@ -278,11 +278,11 @@ def _candidate(entry: ingest_store.EntryRow, page: _PageOutcome | None,
         language_method=language.method,
         published_at=entry.published_at or (extracted.published_at if extracted else None),
         fetched_at=now if page and page.fetched else None,
-        content_hash=content_hash(text),
+        content_hash=text_hash,
         text_source=text_source,
         extraction_status=status,
         extraction_note=note,
-        fingerprint=fingerprint(text),
+        fingerprint=signature,
         pub_status=entry.pub_status,
         agency_guid=entry.guid if entry.version is not None else None,
         agency_version=entry.version,

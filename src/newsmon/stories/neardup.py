@@ -15,12 +15,12 @@ import functools
 import hashlib
 import re
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import MinHash
 
-from newsmon.articles.hashing import normalize_text
+from newsmon.articles.hashing import hash_normalized, normalize_text
 from newsmon.core.config import Settings
 
 SHINGLE_WORDS = 5
@@ -35,7 +35,11 @@ MIN_SHINGLES = 8
 """Texts with fewer shingles (about a dozen words) are too short to compare reliably."""
 SEED = 20261125
 SCHEME = "affine32"
-"""Pinned: stored signatures must stay comparable across datasketch versions."""
+"""Pinned: stored signatures must stay comparable across datasketch versions. The signature is
+datasketch's ``MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)`` over the 32-bit BLAKE2b
+hashes of the shingles, computed here with numpy for many documents at once (datasketch is
+not imported at run time: it pulls in SciPy, about a second per process);
+``tests/test_stories.py`` pins the signatures to datasketch's own."""
 
 
 @dataclass(frozen=True)
@@ -79,31 +83,77 @@ class Fingerprint:
 
 
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
-_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
 
+
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's affine32 permutations for SEED: h -> a * h + b mod 2**32, ``a`` odd."""
+    gen = np.random.RandomState(SEED)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
+
+
+_PERM_A, _PERM_B = _permutations()
+
+
+def _fmix32(hv: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer, which datasketch's affine32 scheme applies first."""
+    hv = hv ^ (hv >> np.uint32(16))
+    hv = hv * np.uint32(0x85EBCA6B)
+    hv = hv ^ (hv >> np.uint32(13))
+    hv = hv * np.uint32(0xC2B2AE35)
+    return hv ^ (hv >> np.uint32(16))
 
 
 def _hash32(data: bytes) -> int:
+    """The shingle hash: the first 4 bytes of BLAKE2b, little-endian."""
     return struct.unpack("<I", hashlib.blake2b(data, digest_size=4).digest())[0]
 
 
 def shingle_set(text: str, k: int = SHINGLE_WORDS) -> set[bytes]:
     """Word k-shingles of the normalized text (as used by the exact hash)."""
-    words = _WORD_RE.findall(normalize_text(text))
+    return _shingles(normalize_text(text), k)
+
+
+def _shingles(normalized: str, k: int = SHINGLE_WORDS) -> set[bytes]:
+    words = _WORD_RE.findall(normalized)
     if len(words) < k:
         return {" ".join(words).encode()} if words else set()
-    return {" ".join(words[i:i + k]).encode() for i in range(len(words) - k + 1)}
+    return set(map(str.encode, map(" ".join, zip(*(words[i:] for i in range(k)), strict=False))))
 
 
 def fingerprint(text: str | None) -> Fingerprint | None:
     """MinHash fingerprint of ``text``; None when too short to compare."""
-    shingles = shingle_set(text or "")
-    if len(shingles) < MIN_SHINGLES:
-        return None
-    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=_hash32,
-                      permutations=_PERMUTATIONS)
-    minhash.update_batch(shingles)
-    return Fingerprint(minhash.hashvalues.astype(np.uint32).copy(), len(shingles))
+    return fingerprints_of_normalized([normalize_text(text or "")])[0]
+
+
+def fingerprints_of_normalized(texts: Sequence[str]) -> list[Fingerprint | None]:
+    """MinHash fingerprints of many texts already normalized by ``normalize_text``: the
+    shingles of all texts hashed into one array and mixed in one numpy pass, then permuted and
+    min-reduced text by text (a text's block of shingles x NUM_PERM stays in the CPU cache,
+    which one block for all texts would not). None for a text too short to compare."""
+    shingle_sets = [_shingles(text) for text in texts]
+    kept = [i for i, shingles in enumerate(shingle_sets) if len(shingles) >= MIN_SHINGLES]
+    result: list[Fingerprint | None] = [None] * len(texts)
+    if not kept:
+        return result
+    blake2b = hashlib.blake2b
+    digests = b"".join(blake2b(shingle, digest_size=4).digest() for i in kept for shingle in shingle_sets[i])
+    mixed = _fmix32(np.frombuffer(digests, dtype="<u4").astype(np.uint32))
+    start = 0
+    for i in kept:
+        end = start + len(shingle_sets[i])
+        permuted = mixed[start:end].reshape(-1, 1) * _PERM_A + _PERM_B  # uint32 wraps: mod 2**32
+        result[i] = Fingerprint(permuted.min(axis=0), end - start)
+        start = end
+    return result
+
+
+def text_keys(texts: Sequence[str | None]) -> list[tuple[str | None, Fingerprint | None]]:
+    """(content hash, fingerprint) of each text, normalizing each text once for both."""
+    normalized = [normalize_text(text) if text else "" for text in texts]
+    prints = fingerprints_of_normalized(normalized)
+    return [(hash_normalized(n) if n else None, fp) for n, fp in zip(normalized, prints, strict=True)]
 
 
 def band_keys(fp: Fingerprint) -> list[int]:

@@ -137,7 +137,24 @@ def load_articles(conn: Connection, candidates: Sequence[ArticleCandidate],
 
 
 def _update_articles(cur: Any, updates: Sequence[tuple[int, ArticleCandidate, bool]]) -> None:
-    """Replace stored texts; a changed text (not a feed -> page upgrade) keeps the old one as a version."""
+    """Replace stored texts; a changed text (not a feed -> page upgrade) keeps the old one as a version.
+    One article updated twice in a batch (two files with one canonical URL and different texts)
+    is updated in two rounds, in batch order, as two loads would: one statement may touch a row
+    only once."""
+    rounds: list[list[tuple[int, ArticleCandidate, bool]]] = []
+    seen: dict[int, int] = {}
+    for update in updates:
+        occurrence = seen.get(update[0], 0)
+        seen[update[0]] = occurrence + 1
+        if occurrence == len(rounds):
+            rounds.append([])
+        rounds[occurrence].append(update)
+    for round_updates in rounds:
+        _update_round(cur, round_updates)
+
+
+def _update_round(cur: Any, updates: Sequence[tuple[int, ArticleCandidate, bool]]) -> None:
+    """``_update_articles`` for updates of distinct articles."""
     versioned = [(article_id, c) for article_id, c, version in updates if version]
     if versioned:
         execute_values(cur, """
@@ -158,16 +175,17 @@ def _update_articles(cur: Any, updates: Sequence[tuple[int, ArticleCandidate, bo
                fetched_at = v.fetched_at, content_hash = v.content_hash,
                text_source = v.text_source, extraction_status = v.extraction_status,
                extraction_note = v.extraction_note, updated_at = now(),
+               source_file = COALESCE(v.source_file, a.source_file),
                version = a.version + CASE WHEN v.new_version THEN 1 ELSE 0 END
         FROM (VALUES %s) AS v(id, title, text, author, language, language_prob, language_method,
                               published_at, fetched_at, content_hash, text_source,
-                              extraction_status, extraction_note, new_version)
+                              extraction_status, extraction_note, new_version, source_file)
         WHERE a.id = v.id""",
         [(article_id, c.title, c.text, c.author, c.language, c.language_prob, c.language_method,
           c.published_at, c.fetched_at, c.content_hash, c.text_source, c.extraction_status,
-          c.extraction_note, version) for article_id, c, version in updates],
+          c.extraction_note, version, c.source_file) for article_id, c, version in updates],
         template="(%s::bigint, %s, %s, %s, %s, %s::real, %s, %s::timestamptz, %s::timestamptz, "
-                 "%s, %s, %s, %s, %s::boolean)")
+                 "%s, %s, %s, %s, %s::boolean, %s::text)")
     _store_fingerprints(cur, [(article_id, c.fingerprint) for article_id, c, _ in updates])
 
 
