@@ -22,6 +22,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from benchmarks.eval_tagging import _prf as prf
 from newsmon.articles.language import detect_language
 from newsmon.tagging.gazetteer import load_gazetteer
 from newsmon.tagging.topics import classify, load_topics
@@ -45,9 +46,7 @@ def load_items(corpus: Path = CORPUS) -> list[dict[str, Any]]:
 
 
 def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
-    precision = tp / (tp + fp) if tp + fp else 1.0
-    recall = tp / (tp + fn) if tp + fn else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    precision, recall, f1 = prf(tp, fp, fn)
     return {"precision": round(precision, 3), "recall": round(recall, 3), "f1": round(f1, 3),
             "tp": tp, "fp": fp, "fn": fn}
 

@@ -304,3 +304,12 @@ def test_per_is_validated() -> None:
     with pytest.raises(ConfigError, match="field 'per'"):
         parse_alert_config({"channels": [{"name": "f", "kind": "file", "target": "x.jsonl"}],
                             "rules": [{"name": "r", "topic": "t", "channels": ["f"], "per": "day"}]})
+
+
+def test_events_cli_rejects_a_negative_limit(capsys) -> None:
+    from newsmon.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["events", "--limit", "-1"])
+    assert stop.value.code == 2
+    assert "--limit" in capsys.readouterr().err

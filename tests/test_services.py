@@ -468,3 +468,15 @@ def test_celery_worker_runs_ingest_survives_kill_and_outage_without_a_pool(
         assert cur.fetchone() == (0,)
     articles, distinct, runs = _news_counts(service_env.news_url)
     assert articles == distinct and articles > len(ARTICLES) and runs == 2
+
+
+def test_a_bad_service_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from newsmon.operations.services import Deployment, ServiceError
+
+    monkeypatch.setenv("NEWSMON_API_PORT", "eighty")
+    with pytest.raises(ServiceError, match=r"NEWSMON_API_PORT='eighty': expected a whole number"):
+        Deployment.from_env()
+    monkeypatch.setenv("NEWSMON_API_PORT", "8080")
+    monkeypatch.setenv("NEWSMON_FETCH_POOL_SLOTS", "0")
+    with pytest.raises(ServiceError, match="NEWSMON_FETCH_POOL_SLOTS='0': expected a positive number"):
+        Deployment.from_env()

@@ -110,12 +110,19 @@ def test_title_similarity_ignores_markers() -> None:
 
 def _per_document_signature(text: str) -> Fingerprint | None:
     """The signature as computed before the bulk path: one datasketch MinHash per document."""
+    import hashlib
+    import struct
+
     import numpy as np
     from datasketch import MinHash
 
-    from newsmon.stories.neardup import MIN_SHINGLES, SCHEME, SEED, _hash32, shingle_set
+    from newsmon.articles.hashing import normalize_text
+    from newsmon.stories.neardup import MIN_SHINGLES, SCHEME, SEED, SHINGLE_WORDS, _shingles
 
-    shingles = shingle_set(text)
+    def _hash32(data: bytes) -> int:  # the shingle hash: first 4 bytes of BLAKE2b, little-endian
+        return struct.unpack("<I", hashlib.blake2b(data, digest_size=4).digest())[0]
+
+    shingles = _shingles(normalize_text(text), SHINGLE_WORDS)
     if len(shingles) < MIN_SHINGLES:
         return None
     minhash = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=_hash32)

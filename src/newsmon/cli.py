@@ -233,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only events last seen since: YYYY-MM-DD, an ISO time, or a duration like 24h, 7d")
     p.add_argument("--topic", help="only events with a story matching this topic")
     p.add_argument("--lang", help="only events covered in this language (e.g. fr)")
-    p.add_argument("--limit", type=int, default=50, help="at most this many events (default 50)")
+    p.add_argument("--limit", type=_positive_int, default=50, help="at most this many events (default 50)")
     p.set_defaults(func=cmd_events)
 
     p = sub.add_parser("stories", help="stories (deduplicated dispatches) with their sizes")

@@ -233,17 +233,23 @@ def parse_feeds(data: Any, source: str = "<feeds>", env: dict[str, str] | None =
     return feeds
 
 
-def load_feeds(path: str | Path, env: dict[str, str] | None = None) -> list[FeedConfig]:
-    """Read and validate a feeds YAML file."""
+def read_yaml(path: str | Path, missing: str = "file not found", loader: Any = None) -> Any:
+    """The parsed YAML of a config file people edit; every failure is a ConfigError naming the file
+    (``missing`` says what to do when it does not exist)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: feeds file not found (set NEWSMON_FEEDS_FILE)") from None
+        raise ConfigError(f"{path}: {missing}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     try:
-        data = yaml.safe_load(text)
+        return yaml.load(text, Loader=loader or yaml.SafeLoader)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+
+
+def load_feeds(path: str | Path, env: dict[str, str] | None = None) -> list[FeedConfig]:
+    """Read and validate a feeds YAML file."""
+    data = read_yaml(path, "feeds file not found (set NEWSMON_FEEDS_FILE)")
     return parse_feeds(data, str(path), env)

@@ -130,8 +130,9 @@ class PostgresBackend:
                                                topic, topic_score)
                     VALUES %s
                     ON CONFLICT (story_id) DO UPDATE SET event_id = EXCLUDED.event_id,
-                        score = EXCLUDED.score, why = EXCLUDED.why, evidence = EXCLUDED.evidence,
-                        topic = EXCLUDED.topic, topic_score = EXCLUDED.topic_score, joined_at = now()""",
+                        score = EXCLUDED.score, why = EXCLUDED.why, joined_at = now()""",
+                    # a story placed again after a split keeps the evidence and topic it was placed with
+                    # (the split re-places it from its keys alone)
                     rows_, template="(%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s)", page_size=1000)
                 execute_values(cur, "UPDATE stories s SET event_id = v.event "
                                     "FROM (VALUES %s) AS v(id, event) "

@@ -161,13 +161,13 @@ def with_database(server_url: str, dbname: str) -> str:
 
 
 def create_database(server_url: str, dbname: str, *, drop_first: bool = False) -> str:
-    """Create ``dbname`` on the server if missing; return its URL."""
+    """Create ``dbname`` on the server if missing (dropped first with ``drop_first``); return its URL."""
+    if drop_first:
+        drop_database(server_url, dbname)
     conn = psycopg2.connect(server_url, connect_timeout=10)
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
-            if drop_first:
-                cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
             cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,))
             if cur.fetchone() is None:
                 cur.execute(sql.SQL("CREATE DATABASE {} ENCODING 'UTF8' TEMPLATE template0").format(

@@ -68,12 +68,16 @@ def _newsmon_bin() -> str:
     return str(Path(sys.executable).parent / "newsmon")
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
+    """A positive integer setting; a bad value is an error that names the variable."""
+    raw = env.get(name) or str(default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ServiceError(f"{name}={raw!r}: expected a whole number") from None
+    if value < 1:
+        raise ServiceError(f"{name}={raw!r}: expected a positive number")
+    return value
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -138,10 +142,10 @@ class Deployment:
                    state_dir=Path(env.get("NEWSMON_SERVICE_DIR") or SERVICE_DIR),
                    metadata_db=env.get("NEWSMON_AIRFLOW_DATABASE") or METADATA_DB,
                    api_host=env.get("NEWSMON_API_HOST") or "127.0.0.1",
-                   api_port=int(env.get("NEWSMON_API_PORT") or DEFAULT_API_PORT),
-                   samples_port=int(env.get("NEWSMON_SAMPLES_PORT") or DEFAULT_SAMPLES_PORT),
+                   api_port=_env_int(env, "NEWSMON_API_PORT", DEFAULT_API_PORT),
+                   samples_port=_env_int(env, "NEWSMON_SAMPLES_PORT", DEFAULT_SAMPLES_PORT),
                    users=env.get("NEWSMON_AIRFLOW_USERS") or DEFAULT_USERS,
-                   fetch_pool_slots=int(env.get("NEWSMON_FETCH_POOL_SLOTS") or 8))
+                   fetch_pool_slots=_env_int(env, "NEWSMON_FETCH_POOL_SLOTS", 8))
 
     # --- files --------------------------------------------------------------------------------
 
@@ -514,7 +518,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--file", type=Path, help="passwords-from-env: the file to write")
     args = parser.parse_args(argv)
     if args.action == "passwords-from-env":
-        target = args.file or Path(os.environ["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"])
+        target = args.file or os.environ.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE")
+        if not target:
+            print("passwords-from-env: give --file or set AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE",
+                  file=sys.stderr)
+            return 2
+        target = Path(target)
         try:
             print(f"passwords of {', '.join(passwords_from_env(target))} written to {target}")
         except ServiceError as exc:
@@ -523,8 +532,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     state = Path(os.environ.get("NEWSMON_SERVICE_DIR") or SERVICE_DIR) / "up.json"
     if args.action == "up":
-        deployment = Deployment.from_env(demo=args.demo)
         try:
+            deployment = Deployment.from_env(demo=args.demo)
             deployment.up()
         except ServiceError as exc:
             print(f"make up: {exc}", file=sys.stderr)
@@ -533,8 +542,12 @@ def main(argv: list[str] | None = None) -> int:
                                           "api_host": deployment.api_host,
                                           "samples_port": deployment.samples_port}))
         return 0
-    saved = json.loads(state.read_text()) if state.exists() else {}
-    deployment = Deployment.from_env(demo=bool(saved.get("demo")))
+    try:
+        saved = json.loads(state.read_text()) if state.exists() else {}
+        deployment = Deployment.from_env(demo=bool(saved.get("demo")))
+    except (ServiceError, ValueError) as exc:  # a bad setting, or an up.json that is not JSON
+        print(f"make {args.action}: {state}: {exc}", file=sys.stderr)
+        return 1
     deployment.api_port = int(saved.get("api_port") or deployment.api_port)
     deployment.api_host = saved.get("api_host") or deployment.api_host
     if args.action == "status":

@@ -44,7 +44,7 @@ not imported at run time: it pulls in SciPy, about a second per process);
 
 @dataclass(frozen=True)
 class Thresholds:
-    """When two fingerprints are the same dispatch (configurable, see ``from_env``)."""
+    """When two fingerprints are the same dispatch (configured by ``configured_thresholds``)."""
 
     containment: float = 0.80
     """Same story at or above this containment, whatever the titles."""
@@ -103,16 +103,6 @@ def _fmix32(hv: np.ndarray) -> np.ndarray:
     hv = hv ^ (hv >> np.uint32(13))
     hv = hv * np.uint32(0xC2B2AE35)
     return hv ^ (hv >> np.uint32(16))
-
-
-def _hash32(data: bytes) -> int:
-    """The shingle hash: the first 4 bytes of BLAKE2b, little-endian."""
-    return struct.unpack("<I", hashlib.blake2b(data, digest_size=4).digest())[0]
-
-
-def shingle_set(text: str, k: int = SHINGLE_WORDS) -> set[bytes]:
-    """Word k-shingles of the normalized text (as used by the exact hash)."""
-    return _shingles(normalize_text(text), k)
 
 
 def _shingles(normalized: str, k: int = SHINGLE_WORDS) -> set[bytes]:

@@ -46,6 +46,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from newsmon.core.text import normalize_language_code
 from newsmon.tagging.gazetteer import AliasPayload, Gazetteer, fold, fold_with_offsets, load_gazetteer
 from newsmon.tagging.rules import acceptable_ner_name, acts
 
@@ -140,9 +141,7 @@ def _sentence_starts(text: str) -> tuple[int, ...]:
 
 
 def _language(language: str | None) -> str | None:
-    if not language:
-        return None
-    return re.split(r"[-_]", language.strip().lower(), maxsplit=1)[0] or None
+    return normalize_language_code(language)  # "und" and malformed codes: None (every language)
 
 
 @functools.cache

@@ -29,7 +29,7 @@ import ahocorasick
 import yaml
 
 from newsmon.articles.hashing import normalize_text
-from newsmon.core.config import PROJECT_ROOT
+from newsmon.core.config import PROJECT_ROOT, read_yaml
 from newsmon.core.errors import ConfigError
 
 DEFAULT_GAZETTEER_DIR = PROJECT_ROOT / "config" / "gazetteer"
@@ -55,12 +55,7 @@ Longer strong acronyms stay case-insensitive: the press writes "Nato", "Otan", "
 def load_languages(path: str | Path = LANGUAGES_FILE) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The tagged languages of ``config/languages.yml``: (all, required) ISO 639-1 codes."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: languages file not found") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    data = read_yaml(path, "languages file not found")
     table = data.get("languages") if isinstance(data, dict) else None
     if not isinstance(table, dict) or not table:
         raise ConfigError(f"{path}: expected a mapping 'languages:' of code -> {{name, required}}")
@@ -423,16 +418,7 @@ def parse_entities(data: Any, source: str = "<gazetteer>") -> list[Entity]:
 
 
 def _read(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: gazetteer file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
-    try:
-        return yaml.load(text, Loader=_LOADER)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+    return read_yaml(path, "gazetteer file not found", _LOADER)
 
 
 def check_entities(entities: list[Entity]) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 
 import ahocorasick
 
+from newsmon.core.text import normalize_language_code
 from newsmon.tagging.entities import lexicon, sentence_starts
 from newsmon.tagging.gazetteer import fold, fold_with_offsets, is_word_char
 from newsmon.tagging.rules import rules_for
@@ -157,11 +158,6 @@ class TermIndex:
         return hits
 
 
-def _base_language(language: str | None) -> str:
-    """'fr-FR', 'FR', 'fr_CA' -> 'fr'; None -> ''."""
-    return re.split(r"[-_]", (language or "").strip().lower(), maxsplit=1)[0]
-
-
 def term_hits(index: TermIndex, text: str, title: str | None = None,
               language: str | None = None) -> list[TermHit]:
     """Term hits in the title, then in the text."""
@@ -171,7 +167,7 @@ def term_hits(index: TermIndex, text: str, title: str | None = None,
 def term_hits_parts(index: TermIndex, text: str, title: str | None = None,
                     language: str | None = None) -> list[tuple[int, TermHit]]:
     """(part, hit) pairs in the title, then in the text (see :meth:`TermIndex.find_parts`)."""
-    language = _base_language(language) or None
+    language = normalize_language_code(language)
     return (index.find_parts(title or "", language, in_title=True)
             + index.find_parts(text or "", language))
 
@@ -191,7 +187,7 @@ def _yake_language(language: str) -> str:
 
 
 @functools.cache
-def _extractor(language: str, top: int) -> Any:
+def _extractor(language: str | None, top: int) -> Any:
     import yake
 
     return yake.KeywordExtractor(lan=_yake_language(language), n=KEY_PHRASE_MAX_WORDS, dedup_lim=0.9, top=top)
@@ -215,7 +211,7 @@ def readable(phrase: str, language: str) -> bool:
     if not all(folded) or not any(c.isalpha() for c in "".join(folded)):
         return False
     stop = _stopwords(language)
-    rules = rules_for(language or None) if language else []
+    rules = rules_for(language) if language else []
     words_lexicon = lexicon(language, accents=True) if language else None
     for position, word in enumerate(folded):
         edge = position in (0, len(folded) - 1)
@@ -258,12 +254,9 @@ def key_phrases(text: str, language: str | None, top: int = 10) -> list[tuple[st
     :func:`readable` phrases that overlap no better-ranked one are kept.
     French elided articles are dropped first ("l'espace aérien" -> "espace aérien").
     """
-    text = _SPACE_RE.sub(" ", (text or "")[:KEY_PHRASE_CHARS]).strip()
+    text, language = _prepare(text, language)
     if not text or top <= 0:
         return []
-    language = _base_language(language)
-    if language == "fr":  # "l'espace aérien" and "espace aérien" are the same phrase
-        text = _ELISION_RE.sub("", text)
     # one extractor per (language, top); YAKE keeps a similarity cache per extractor, which only
     # memoizes string comparisons, so reuse does not change results
     phrases = _extractor(language, top * CANDIDATES_PER_PHRASE).extract_keywords(text)
@@ -277,14 +270,21 @@ def key_phrases(text: str, language: str | None, top: int = 10) -> list[tuple[st
     return kept
 
 
+def _prepare(text: str | None, language: str | None) -> tuple[str, str | None]:
+    """What YAKE reads: the first ``KEY_PHRASE_CHARS`` of the text, white space tidied, French elided
+    articles dropped ("l'espace aérien" and "espace aérien" are the same phrase); the base language."""
+    text = _SPACE_RE.sub(" ", (text or "")[:KEY_PHRASE_CHARS]).strip()
+    language = normalize_language_code(language)
+    if language == "fr":
+        text = _ELISION_RE.sub("", text)
+    return text, language
+
+
 def raw_key_phrases(text: str, language: str | None, top: int = 10) -> list[tuple[str, float]]:
     """YAKE's own top phrases, unfiltered (what :func:`key_phrases` returned before the filter;
     for ``benchmarks.phrases_before_after``)."""
-    text = _SPACE_RE.sub(" ", (text or "")[:KEY_PHRASE_CHARS]).strip()
+    text, language = _prepare(text, language)
     if not text or top <= 0:
         return []
-    language = _base_language(language)
-    if language == "fr":
-        text = _ELISION_RE.sub("", text)
     phrases = _extractor(language, top).extract_keywords(text)
     return sorted(((phrase, float(score)) for phrase, score in phrases), key=lambda p: (p[1], p[0]))[:top]

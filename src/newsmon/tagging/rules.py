@@ -24,9 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from newsmon.core.config import PROJECT_ROOT
+from newsmon.core.config import PROJECT_ROOT, read_yaml
 from newsmon.core.errors import ConfigError
 from newsmon.tagging.gazetteer import Gazetteer, fold
 
@@ -110,13 +108,7 @@ def parse_rules(data: Any, source: str = "<entity rules>") -> dict[str, Language
 
 @functools.cache
 def _load(path: str, stamp: tuple[int, int]) -> dict[str, LanguageRules]:
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
-    return parse_rules(data, path)
+    return parse_rules(read_yaml(path, "entity rules file not found"), path)
 
 
 def load_rules(path: str | Path = DEFAULT_RULES) -> dict[str, LanguageRules]:
@@ -129,13 +121,15 @@ def load_rules(path: str | Path = DEFAULT_RULES) -> dict[str, LanguageRules]:
     return _load(str(path), (stat.st_mtime_ns, stat.st_size))
 
 
+@functools.cache
+def default_rules() -> dict[str, LanguageRules]:
+    """The rules of ``config/entity_rules.yml`` (loaded once per process, like the gazetteer)."""
+    return load_rules()
+
+
 def rules_for(language: str | None) -> list[LanguageRules]:
     """The rules of ``language``; every language's when None; [] for a language without rules."""
-    return _rules_for(language)
-
-
-def _rules_for(language: str | None) -> list[LanguageRules]:
-    rules = load_rules()
+    rules = default_rules()
     if language in rules:
         return [rules[language]]
     return list(rules.values()) if language is None else []
@@ -151,7 +145,7 @@ def acts(text: str, start: int, end: int, language: str | None) -> bool:
     before = fold(text[max(0, start - 40):start])
     previous = _WORD_RE.findall(before)
     after = _WORD_RE.findall(fold(text[end:end + 80]))
-    for rules in _rules_for(language):
+    for rules in rules_for(language):
         if any(re.search(r"(?:^|\W)" + re.escape(p) + r"\W*$", before) for p in rules.after):
             return True
         if previous and previous[-1] in rules.not_after:
@@ -191,7 +185,7 @@ def acceptable_ner_name(surface: str, text: str, language: str | None, gazetteer
         return False  # a header ("EN DIRECT", "EXCLUSIVE"), not an acronym
     folded_words = _WORD_RE.findall(fold(surface))
     proper = "PROPN" in pos
-    for rules in _rules_for(language):
+    for rules in rules_for(language):
         if len(folded_words) == 1:
             word = folded_words[0]
             if word in rules.generic:

@@ -26,9 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from newsmon.core.config import PROJECT_ROOT
+from newsmon.core.config import PROJECT_ROOT, read_yaml
 from newsmon.core.errors import ConfigError
 from newsmon.tagging.entities import Mention, default_gazetteer, flatten, tag
 from newsmon.tagging.gazetteer import LANGUAGES, REQUIRED_LANGUAGES, SIDES, Gazetteer
@@ -452,13 +450,7 @@ def load_topics(path: str | Path = DEFAULT_TOPICS_DIR, gazetteer: Gazetteer | No
         return list(_CACHE[stamp])
     topics: list[Topic] = []
     for file in files:
-        try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{file}: cannot read: {exc}") from None
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{file}: invalid YAML: {exc}") from None
-        topic = parse_topic(data, str(file), gazetteer)
+        topic = parse_topic(read_yaml(file, "topic file not found"), str(file), gazetteer)
         if any(t.name == topic.name for t in topics):
             raise ConfigError(f"{file}: topic {topic.name!r}: field 'name': duplicate topic name")
         topics.append(topic)
