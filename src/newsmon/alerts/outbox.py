@@ -114,6 +114,7 @@ def enqueue_alerts(settings: Settings, config: AlertConfig, now: datetime | None
             cur.execute(_CANDIDATES, {"topic": rule.topic, "min_score": rule.min_score, "rule": rule.name,
                                       "since": now - LOOKBACK, "per_event": rule.per == "event"})
             alerted_events: set[int] = set()
+            rows: list[tuple[Any, ...]] = []
             for row in cur.fetchall():
                 facts = StoryFacts(
                     story_id=row[0], title=row[1], url=row[2], source=row[3], source_tags=tuple(row[4]),
@@ -131,22 +132,23 @@ def enqueue_alerts(settings: Settings, config: AlertConfig, now: datetime | None
                         continue
                     alerted_events.add(event_id)
                 message = render_alert(rule, facts)
-                cur.execute("""INSERT INTO alerts (rule, story_id, article_id, mode, score, title, payload,
-                                                   event_id)
-                               VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb, %s)
-                               ON CONFLICT DO NOTHING RETURNING id""",
-                            (rule.name, facts.story_id, row[9], rule.mode, facts.score, facts.title,
+                rows.append((rule.name, facts.story_id, row[9], rule.mode, facts.score, facts.title,
                              json.dumps({"message": _message_json(message), "facts": _facts_json(facts),
                                          "reasons": reasons, "event_id": event_id}, default=str), event_id))
-                inserted = cur.fetchone()
-                if inserted is None:
-                    continue  # another run recorded it first
-                created += 1
-                if rule.mode == "immediate":
-                    due = next_allowed_time(rule, now)
-                    execute_values(cur, """INSERT INTO alert_deliveries (alert_id, channel, next_attempt_at)
-                                           VALUES %s ON CONFLICT DO NOTHING""",
-                                   [(inserted[0], channel, due) for channel in rule.channels])
+            if not rows:
+                continue
+            # one statement per rule; a row another run recorded first is skipped (not returned)
+            inserted = execute_values(cur, """
+                INSERT INTO alerts (rule, story_id, article_id, mode, score, title, payload, event_id)
+                VALUES %s ON CONFLICT DO NOTHING RETURNING id""", rows,
+                template="(%s, %s, %s, %s, %s, %s, %s::jsonb, %s)", fetch=True)
+            created += len(inserted)
+            if rule.mode == "immediate" and inserted:
+                due = next_allowed_time(rule, now)
+                execute_values(cur, """INSERT INTO alert_deliveries (alert_id, channel, next_attempt_at)
+                                       VALUES %s ON CONFLICT DO NOTHING""",
+                               [(alert_id, channel, due) for (alert_id,) in inserted
+                                for channel in rule.channels])
     if created:
         log.info("recorded %d new alert(s)", created)
     return created
