@@ -179,6 +179,11 @@ def test_pipeline_places_stories_in_events_like_the_evaluation(db: str) -> None:
     coverage = dict(_rows(db, "SELECT language, articles FROM event_language_coverage "
                               "WHERE event_id = %s", e01))
     assert set(coverage) == set(langs) and coverage["en"] >= 2
+    # every event is titled after its earliest story
+    untitled = _rows(db, "SELECT count(*) FROM events e WHERE title IS DISTINCT FROM ("
+                         "SELECT s.title FROM event_stories es JOIN stories s ON s.id = es.story_id "
+                         "WHERE es.event_id = e.id ORDER BY es.seen_at, es.story_id LIMIT 1)")[0][0]
+    assert untitled == 0
     why = _rows(db, "SELECT why FROM event_stories es JOIN stories s ON s.id = es.story_id "
                     "JOIN articles a ON a.id = s.representative_article_id "
                     "WHERE a.canonical_url = 'https://eval.example/e01-fr-1'")[0][0]

@@ -65,7 +65,6 @@ class EventState:
     stories: int
     title: str | None = None
     members: dict[int, tuple[dict[str, float], datetime]] | None = None  # loaded for split checks
-    changed: bool = False
 
 
 @dataclass
@@ -236,7 +235,6 @@ def _assign_chunk(stories: Sequence[StoryEvidence], backend: Backend, params: Pa
             state.first_seen, state.last_seen = (min(state.first_seen, story.seen_at),
                                                  max(state.last_seen, story.seen_at))
             state.stories += 1
-            state.changed = True
             if state.members is not None:
                 state.members[story.story_id] = (dict(story.keys), story.seen_at)
             if event_id > 0:
@@ -247,8 +245,7 @@ def _assign_chunk(stories: Sequence[StoryEvidence], backend: Backend, params: Pa
                    "best": {"event": best[1], **{k: best[2][k] for k in ("score", "shared_keys")}}
                    if best else None, "threshold": params.threshold}
             state = EventState(event_id, story.seen_at, story.seen_at, dict(story.keys), 1,
-                               title=None, members={story.story_id: (dict(story.keys), story.seen_at)},
-                               changed=True)
+                               title=None, members={story.story_id: (dict(story.keys), story.seen_at)})
             states[event_id] = state
             plan.new.append(state)
         day = day_of(story.seen_at)

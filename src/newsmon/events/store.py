@@ -95,8 +95,6 @@ class PostgresBackend:
         return out
 
     def apply(self, plan: Plan, stories: Sequence[StoryEvidence]) -> dict[int, int]:
-        titles = _titles(self.conn, [link.story_id for link in plan.links])
-        first_story = {link.event_id: link.story_id for link in reversed(plan.links)}
         mapping: dict[int, int] = {}
         with self.conn.cursor() as cur:
             if plan.new:
@@ -105,8 +103,8 @@ class PostgresBackend:
                     SELECT v.title, v.first, v.last, v.n, v.centroid::jsonb
                     FROM (VALUES %s) AS v(tmp, title, first, last, n, centroid) ORDER BY v.tmp DESC
                     RETURNING id""",
-                    [(s.id, titles.get(first_story.get(s.id, 0)), s.first_seen, s.last_seen, s.stories,
-                      json.dumps(_rounded(s.centroid))) for s in plan.new],
+                    [(s.id, None, s.first_seen, s.last_seen, s.stories, json.dumps(_rounded(s.centroid)))
+                     for s in plan.new],  # titles: _refresh_titles below (every new event has a link)
                     template="(%s, %s, %s::timestamptz, %s::timestamptz, %s, %s)", fetch=True,
                     page_size=len(plan.new))
                 # ORDER BY tmp DESC: -1, -2, ... in order, and bigserial ids come in that order
@@ -156,12 +154,6 @@ class PostgresBackend:
 
 def _rounded(centroid: dict[str, float]) -> dict[str, float]:
     return {k: round(v, 4) for k, v in centroid.items()}
-
-
-def _titles(conn: Connection, story_ids: Sequence[int]) -> dict[int, str | None]:
-    with conn.cursor() as cur:
-        cur.execute("SELECT id, title FROM stories WHERE id = ANY(%s)", (list(story_ids),))
-        return dict(cur.fetchall())
 
 
 def _refresh_titles(cur: Any, event_ids: Iterable[int]) -> None:
