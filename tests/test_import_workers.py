@@ -166,3 +166,29 @@ def test_a_failing_load_is_reported_as_before(tmp_path: Path) -> None:
     assert result.returncode == 3, result.stderr
     assert "newsmon: database error: cannot connect" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_workers_in_a_process_running_other_threads(db: str, tmp_path: Path) -> None:
+    """Forking a process that runs other threads can hang a worker on a lock copied mid-use: in such
+    a process (a test run, an application embedding newsmon) the workers start from a fresh server,
+    and the result is the same as with one worker."""
+    import threading
+
+    from newsmon.core.config import Settings
+    from newsmon.pipeline.importer import import_paths
+
+    drop = _drop_folder(tmp_path)
+    settings = Settings(database_url=db)
+    one = import_paths(settings, [drop], progress=False, workers=1)
+    expected = _state(db)
+    empty_database(db)
+    stop = threading.Event()
+    busy = threading.Thread(target=stop.wait, daemon=True)
+    busy.start()
+    try:
+        many = import_paths(settings, [drop], progress=False, workers=2)
+    finally:
+        stop.set()
+    counts = (lambda r: (r.articles_new, r.duplicates, r.rejected))  # noqa: E731
+    assert counts(many) == counts(one)
+    assert _state(db) == expected

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -195,9 +196,16 @@ def _results(files: list[Path], workers: int) -> Iterator[_FileResult]:
 
     from newsmon.articles.language import warm_up
 
-    warm_up()  # load langdetect's profiles once, before the fork, not once per worker
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods()
-                                          else None)
+    # fork shares what this process has loaded (langdetect's profiles: loaded once, not per worker),
+    # but forking a process that runs other threads can copy a lock another thread holds and hang the
+    # child: fork only when this is the only thread (the `newsmon import` command), else start the
+    # workers from a fresh single-threaded server (a test process, an embedding application)
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        warm_up()
+        context = multiprocessing.get_context("fork")
+    else:
+        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     chunksize = max(1, min(8, len(files) // (workers * 8)))
     with context.Pool(min(workers, len(files))) as pool:
         yield from pool.imap(_read_file, files, chunksize=chunksize)
